@@ -1,0 +1,21 @@
+"""Errors a user can cause; the CLI prints them as one line and exits with their code (never a traceback)."""
+
+from __future__ import annotations
+
+
+class KGError(Exception):
+    """A problem with the user's input or request. ``exit_code`` 2 means usage/input error."""
+
+    exit_code = 2
+
+
+class InputError(KGError):
+    """A file that cannot be read or parsed; the message names the file and, when known, the line."""
+
+
+class QueryError(KGError):
+    """A SPARQL query that cannot be parsed, is refused, or fails."""
+
+
+class ResolveError(KGError):
+    """A name on the command line that matches no entity, or several."""

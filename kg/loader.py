@@ -1,0 +1,102 @@
+"""Files → rdflib Dataset: one named graph per source, the default graph being their union."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import Dataset, Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from kg.errors import InputError
+from kg.namespaces import PREFIXES
+from kg.project import Source, shipped_sources
+
+#: File suffix → rdflib parser name, for files users add with ``--data``.
+FORMATS = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "nt",
+    ".n3": "n3",
+    ".nq": "nquads",
+    ".trig": "trig",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+}
+QUAD_FORMATS = {"nquads", "trig", "json-ld"}
+_XML_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def new_dataset() -> Dataset:
+    """An empty Dataset with the project's prefixes bound and the default graph as the union."""
+    ds = Dataset(default_union=True)
+    for prefix, ns in PREFIXES.items():
+        ds.bind(prefix, ns, override=True, replace=True)
+    return ds
+
+
+def _describe_parse_error(path: Path, exc: Exception) -> str:
+    if isinstance(exc, BadSyntax):
+        # BadSyntax.lines counts the newlines before the error, so the 1-based line is one more.
+        return f"{path}:{exc.lines + 1}: syntax error: {exc._why}"
+    line = getattr(exc, "lineno", None) or getattr(exc, "line", None)
+    where = f":{line}" if isinstance(line, int) else ""
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"{path}{where}: cannot parse: {msg}"
+
+
+def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | None = None) -> None:
+    """Parse one file into ``ds``; triples go to ``graph`` (default: a graph named by the file's URI).
+
+    Raises InputError naming the file (and line, when the parser knows it) instead of a traceback.
+    """
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unknown RDF file type (use one of {', '.join(sorted(FORMATS))})")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if fmt == "xml" and _XML_DTD.search(data):
+        raise InputError(f"{path}: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entity expansion risk)")
+    try:
+        if fmt in QUAD_FORMATS:
+            ds.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+        else:
+            target: Graph = ds.graph(graph or URIRef(path.resolve().as_uri()))
+            target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+    except InputError:
+        raise
+    except Exception as exc:  # parsers raise many types; all mean "bad input file"
+        raise InputError(_describe_parse_error(path, exc)) from None
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files given with ``--data``: a file as is, a folder as every RDF file under it (sorted)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in FORMATS))
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise InputError(f"{p}: no such file or folder")
+    return out
+
+
+def load_dataset(extra: Iterable[str | Path] = (), sources: list[Source] | None = None) -> Dataset:
+    """Load the ontology, entities, article graphs and curated graph, plus any user files on top.
+
+    The default graph is the union of all named graphs, so plain patterns see everything and
+    ``GRAPH ?g { … }`` tells which source states a triple.
+    """
+    ds = new_dataset()
+    for src in sources if sources is not None else shipped_sources():
+        parse_into(ds, src.path, src.graph, "turtle")
+    for path in expand_paths(extra):
+        parse_into(ds, path)
+    return ds
