@@ -13,8 +13,9 @@ QDO = Namespace(ONTOLOGY_BASE + "#")
 QD = Namespace(DATA_BASE)
 ART = Namespace(DATA_BASE + "article/")
 
-ENTITIES_GRAPH = URIRef(DATA_BASE + "graph/entities")
-CURATED_GRAPH = URIRef(DATA_BASE + "graph/curated")
+GRAPH = Namespace(DATA_BASE + "graph/")
+ENTITIES_GRAPH = GRAPH.entities
+CURATED_GRAPH = GRAPH.curated
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")
@@ -28,6 +29,7 @@ PREFIXES: dict[str, Namespace] = {
     "qdo": QDO,
     "qd": QD,
     "art": ART,
+    "qdg": GRAPH,
     "rdf": Namespace(str(RDF)),
     "rdfs": Namespace(str(RDFS)),
     "owl": Namespace(str(OWL)),

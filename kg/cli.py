@@ -1,0 +1,203 @@
+"""The `kg` command: a thin layer over the Python API. Exit codes: 0 ok, 1 findings, 2 usage/input error."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kg.errors import KGError, QueryError
+
+DATA_OPTION = click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Extra RDF file or folder to load on top of the shipped graph (repeatable).",
+)
+
+SHOWCASE = (
+    "cosmoplat-chery-haier",
+    "platform-builders",
+    "cluster-members",
+    "plan-targets",
+    "figure-sources",
+    "figure-conflicts",
+    "events-timeline",
+    "people-posts",
+)
+
+
+def _load(data: tuple[Path, ...]):
+    from kg.loader import load_dataset
+
+    return load_dataset(data)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="qingdao-kg")
+def cli() -> None:
+    """Qingdao industrial knowledge graph: validate, describe and query it."""
+
+
+@cli.command()
+@DATA_OPTION
+def validate(data: tuple[Path, ...]) -> None:
+    """Check every file parses, the SHACL shapes hold and the project's own checks pass."""
+    from kg.validate import validate as run_validation
+
+    report = run_validation(data)
+    if report.ok:
+        click.echo(f"OK: {report.triples} triples; SHACL shapes and all project checks pass.")
+        return
+    for finding in report.findings:
+        click.echo(str(finding))
+    click.echo(f"{len(report.findings)} finding(s).", err=True)
+    sys.exit(1)
+
+
+@cli.command()
+@DATA_OPTION
+def stats(data: tuple[Path, ...]) -> None:
+    """Triples per graph, entities per class, figures and sources."""
+    from kg.stats import compute_stats, format_stats
+
+    click.echo(format_stats(compute_stats(_load(data))))
+
+
+@cli.command("queries")
+def list_queries() -> None:
+    """List the saved competency questions (run one with `kg query NAME`)."""
+    from kg.saved import parameter_names, saved_queries
+
+    for q in saved_queries():
+        params = parameter_names(q)
+        suffix = f"  [--param {' '.join(p + '=…' for p in params)}]" if params else ""
+        click.echo(f"{q.name}{suffix}\n    {q.question}")
+
+
+def _parse_param(ds, raw: str):
+    from rdflib import Literal
+    from rdflib.util import from_n3
+
+    from kg.namespaces import PREFIXES
+    from kg.resolve import resolve_entity
+
+    name, sep, value = raw.partition("=")
+    if not sep or not name:
+        raise QueryError(f"--param takes NAME=VALUE, got {raw!r}")
+    if value.startswith('"'):
+        from rdflib import Graph
+
+        nsm = Graph().namespace_manager
+        for prefix, ns in PREFIXES.items():
+            nsm.bind(prefix, ns, override=True)
+        try:
+            term = from_n3(value, nsm=nsm)
+        except Exception:
+            raise QueryError(f"--param {name}: cannot read literal {value}") from None
+        return name, term
+    if value.lstrip("-").replace(".", "", 1).isdigit():
+        return name, Literal(value, datatype=Literal(float(value)).datatype if "." in value else None)
+    return name, resolve_entity(ds, value)
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("-f", "--file", "file", type=click.Path(path_type=Path, dir_okay=False), help="Read the query from a file.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "tsv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format (json: W3C SPARQL 1.1 Query Results JSON).",
+)
+@click.option("--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE (entity by label/alias/IRI).")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="Rows shown in table format.")
+@DATA_OPTION
+def query(query: str | None, file: Path | None, fmt: str, params: tuple[str, ...], limit: int, data: tuple[Path, ...]) -> None:
+    """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared."""
+    from kg.query import format_rows, rows, run_query
+    from kg.saved import find_saved, require_known_parameters
+
+    if (query is None) == (file is None):
+        raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
+    saved = find_saved(query) if query else None
+    if file is not None:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise KGError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    else:
+        text = saved.text if saved else query
+    ds = _load(data)
+    bindings = dict(_parse_param(ds, p) for p in params)
+    if bindings:
+        if saved is None:
+            raise QueryError("--param works with saved queries (kg query NAME --param ...)")
+        require_known_parameters(saved, list(bindings))
+    result = run_query(ds, text, {f"{k}_param": v for k, v in bindings.items()})
+    if result.type == "ASK":
+        click.echo("true" if result.askAnswer else "false")
+        sys.exit(0 if result.askAnswer else 1)
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        click.echo(result.serialize(format="turtle").decode("utf-8"))
+        return
+    click.echo(format_rows(rows(result), fmt, max_rows=limit if fmt == "table" else None), nl=False)
+
+
+@cli.command()
+@click.argument("name")
+@DATA_OPTION
+def entity(name: str, data: tuple[Path, ...]) -> None:
+    """Describe an entity named by label, alias or IRI: names, types, and what each source says."""
+    from kg.describe import describe_entity
+
+    ds = _load(data)
+    click.echo(describe_entity(ds, name))
+
+
+@cli.command()
+@DATA_OPTION
+def showcase(data: tuple[Path, ...]) -> None:
+    """Validate, summarise and answer a selection of the competency questions."""
+    from kg.query import format_rows, rows, run_query
+    from kg.saved import find_saved
+    from kg.stats import compute_stats, format_stats
+    from kg.validate import validate as run_validation
+
+    report = run_validation(data)
+    click.echo(f"Validation: {'OK' if report.ok else f'{len(report.findings)} finding(s) — run kg validate'}")
+    ds = _load(data)
+    click.echo(format_stats(compute_stats(ds)))
+    for name in SHOWCASE:
+        saved = find_saved(name)
+        if saved is None:
+            continue
+        click.echo(f"\n== {name}: {saved.question}")
+        click.echo(format_rows(rows(run_query(ds, saved.text)), "table", max_rows=25), nl=False)
+    if not report.ok:
+        sys.exit(1)
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr and exit code 2, not a traceback."""
+    try:
+        cli(standalone_mode=False)
+    except KGError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
