@@ -8,7 +8,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "load_dataset", "run_query", "resolve_entity", "validate"]
+__all__ = ["__version__", "load_dataset", "resolve_entity", "run_query", "validate"]
 
 
 def __getattr__(name: str):  # PEP 562: defer heavy imports (rdflib, pyshacl) until used

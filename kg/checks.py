@@ -46,9 +46,7 @@ def normalise_space(text: str) -> str:
 
 
 def article_graphs(ds: Dataset) -> list[Graph]:
-    return sorted(
-        (g for g in ds.graphs() if str(g.identifier).startswith(str(ART))), key=lambda g: str(g.identifier)
-    )
+    return sorted((g for g in ds.graphs() if str(g.identifier).startswith(str(ART))), key=lambda g: str(g.identifier))
 
 
 def _is_record(g: Graph, node: object) -> bool:
@@ -71,9 +69,7 @@ def _needs_backing(g: Graph, s: object, p: object, o: object, article: URIRef | 
     """Whether a triple of an article or curated graph must be backed by a reification."""
     if s in statements or s == article or _is_record(g, s):
         return False
-    if p == QDO.sets and _is_record(g, o):
-        return False
-    return True
+    return not (p == QDO.sets and _is_record(g, o))
 
 
 def _article_texts(ds: Dataset, root: Path) -> tuple[dict[URIRef, str], list[Finding]]:
@@ -83,7 +79,9 @@ def _article_texts(ds: Dataset, root: Path) -> tuple[dict[URIRef, str], list[Fin
         art = g.identifier
         source_file = g.value(art, QDO.sourceFile)
         if source_file is None:
-            problems.append(Finding("evidence", curie(art), "article has no qdo:sourceFile, so evidence cannot be checked"))
+            problems.append(
+                Finding("evidence", curie(art), "article has no qdo:sourceFile, so evidence cannot be checked")
+            )
         elif not (root / str(source_file)).is_file():
             problems.append(Finding("evidence", curie(art), f"source file {source_file} does not exist"))
         else:
@@ -105,7 +103,9 @@ def check_evidence(ds: Dataset, root: Path) -> Iterator[Finding]:
             src = g.value(node, DCTERMS.source)
             cited = g.identifier if in_article else src
             if in_article and src is not None and src != g.identifier:
-                yield Finding("evidence", curie(node), f"dcterms:source is {curie(src)} but it is in graph {curie(g.identifier)}")
+                yield Finding(
+                    "evidence", curie(node), f"dcterms:source is {curie(src)} but it is in graph {curie(g.identifier)}"
+                )
             if cited not in texts:
                 yield Finding("evidence", curie_or(node), "evidence cites no known article (dcterms:source)")
             elif normalise_space(str(quote)) not in texts[cited]:
@@ -126,7 +126,11 @@ def check_backing(ds: Dataset, root: Path) -> Iterator[Finding]:
         statements = _reification_nodes(g)
         for s, p, o in g:
             if _needs_backing(g, s, p, o, article, statements) and not reified.get((s, p, o)):
-                yield Finding("backing", name, f"{curie_or(s)} {curie_or(p)} {curie_or(o)} has no rdf:Statement with {curie(proof)}")
+                yield Finding(
+                    "backing",
+                    name,
+                    f"{curie_or(s)} {curie_or(p)} {curie_or(o)} has no rdf:Statement with {curie(proof)}",
+                )
         for (s, p, o), nodes in reified.items():
             if (s, p, o) not in g:
                 yield Finding("backing", name, f"reified {curie_or(s)} {curie_or(p)} {curie_or(o)} is not asserted")
@@ -150,6 +154,13 @@ def _declared_terms(ds: Dataset) -> set[URIRef]:
 
 
 def _is_standard(term: URIRef) -> bool:
+    """A term of a known standard vocabulary; rdflib's closed namespaces also catch misspellings."""
+    from rdflib.namespace import DCTERMS as DCT
+    from rdflib.namespace import FOAF, ORG, OWL, PROV, RDFS, SDO, SKOS, SOSA, VANN, XSD
+
+    for closed in (RDF, RDFS, OWL, XSD, SKOS, DCT, PROV, ORG, SOSA, FOAF, VANN, SDO):
+        if str(term).startswith(str(closed)):
+            return term in closed
     return any(str(term).startswith(ns) for ns in STANDARD_VOCABULARIES)
 
 
@@ -160,13 +171,15 @@ def check_vocabulary(ds: Dataset, root: Path) -> Iterator[Finding]:
     for g in ds.graphs():
         if g.identifier == ONTOLOGY_IRI:
             continue
-        for s, p, o in g:
+        for _s, p, o in g:
             used = [("property", p)] + ([("class", o)] if p == RDF.type else [])
             for kind, term in used:
-                if isinstance(term, URIRef) and term not in declared and not _is_standard(term):
-                    if (kind, term) not in seen:
-                        seen.add((kind, term))
-                        yield Finding("vocabulary", curie(g.identifier), f"{kind} {curie(term)} is not declared in the ontology")
+                undeclared = isinstance(term, URIRef) and term not in declared and not _is_standard(term)
+                if undeclared and (kind, term) not in seen:
+                    seen.add((kind, term))
+                    yield Finding(
+                        "vocabulary", curie(g.identifier), f"{kind} {curie(term)} is not declared in the ontology"
+                    )
 
 
 def check_references(ds: Dataset, root: Path) -> Iterator[Finding]:
@@ -186,7 +199,9 @@ def check_references(ds: Dataset, root: Path) -> Iterator[Finding]:
                 text = str(term)
                 if text.startswith(DATA_BASE) and term not in defined and term != g.identifier:
                     reported.add(term)
-                    yield Finding("references", curie(g.identifier), f"{curie(term)} is used but never defined (no rdf:type)")
+                    yield Finding(
+                        "references", curie(g.identifier), f"{curie(term)} is used but never defined (no rdf:type)"
+                    )
                 elif text.startswith(ontology_ns) and term not in declared:
                     reported.add(term)
                     yield Finding("references", curie(g.identifier), f"{curie(term)} is not declared in the ontology")
@@ -197,7 +212,7 @@ def check_entities_file(ds: Dataset, root: Path) -> Iterator[Finding]:
     from rdflib.namespace import SKOS
 
     allowed = {RDF.type, SKOS.prefLabel, SKOS.altLabel, DCTERMS.description}
-    for s, p, o in ds.graph(ENTITIES_GRAPH):
+    for s, p, _o in ds.graph(ENTITIES_GRAPH):
         if p not in allowed:
             yield Finding("entities", curie_or(s), f"{curie(p)} is a fact; state it in an article or curated graph")
 
@@ -209,7 +224,9 @@ def check_curated_separate(ds: Dataset, root: Path) -> Iterator[Finding]:
     for g in article_graphs(ds):
         for s, p, o in curated:
             if s not in statements and (s, p, o) in g and p != RDF.type:
-                yield Finding("curated", curie_or(s), f"{curie(p)} {curie_or(o)} is already stated by {curie(g.identifier)}")
+                yield Finding(
+                    "curated", curie_or(s), f"{curie(p)} {curie_or(o)} is already stated by {curie(g.identifier)}"
+                )
 
 
 CHECKS: dict[str, Callable[[Dataset, Path], Iterator[Finding]]] = {

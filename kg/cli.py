@@ -105,7 +105,9 @@ def _parse_param(ds, raw: str):
 
 @cli.command()
 @click.argument("query", required=False)
-@click.option("-f", "--file", "file", type=click.Path(path_type=Path, dir_okay=False), help="Read the query from a file.")
+@click.option(
+    "-f", "--file", "file", type=click.Path(path_type=Path, dir_okay=False), help="Read the query from a file."
+)
 @click.option(
     "--format",
     "fmt",
@@ -114,10 +116,14 @@ def _parse_param(ds, raw: str):
     show_default=True,
     help="Output format (json: W3C SPARQL 1.1 Query Results JSON).",
 )
-@click.option("--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE (entity by label/alias/IRI).")
+@click.option(
+    "--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE (entity by label/alias/IRI)."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="Rows shown in table format.")
 @DATA_OPTION
-def query(query: str | None, file: Path | None, fmt: str, params: tuple[str, ...], limit: int, data: tuple[Path, ...]) -> None:
+def query(
+    query: str | None, file: Path | None, fmt: str, params: tuple[str, ...], limit: int, data: tuple[Path, ...]
+) -> None:
     """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared."""
     from kg.query import format_rows, rows, run_query
     from kg.saved import find_saved, require_known_parameters

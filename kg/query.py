@@ -83,9 +83,7 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def run_query(
-    ds: Dataset, text: str, bindings: Mapping[str, URIRef | Literal] | None = None
-) -> Result:
+def run_query(ds: Dataset, text: str, bindings: Mapping[str, URIRef | Literal] | None = None) -> Result:
     """Run a query over ``ds`` (default graph = union of all sources) with optional initial bindings."""
     query = parse_query(text)
     init = {Variable(k): v for k, v in (bindings or {}).items()}
@@ -165,9 +163,7 @@ def _json_term(term: URIRef | Literal | BNode) -> dict[str, str]:
 
 def format_json(data: Rows) -> str:
     """W3C SPARQL 1.1 Query Results JSON."""
-    bindings = [
-        {v: _json_term(t) for v, t in zip(data.variables, r, strict=True) if t is not None} for r in data.rows
-    ]
+    bindings = [{v: _json_term(t) for v, t in zip(data.variables, r, strict=True) if t is not None} for r in data.rows]
     return json.dumps({"head": {"vars": data.variables}, "results": {"bindings": bindings}}, indent=2) + "\n"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rdflib import Dataset, URIRef
 from rdflib.namespace import RDFS, SKOS
 
@@ -32,7 +34,7 @@ def curie(node: URIRef) -> str:
             best = prefix
     if best is None:
         return f"<{text}>"
-    return f"{best}:{text[len(str(PREFIXES[best])):]}"
+    return f"{best}:{text[len(str(PREFIXES[best])) :]}"
 
 
 def _expand(name: str) -> URIRef | None:
@@ -59,9 +61,10 @@ def candidates(ds: Dataset, name: str) -> list[URIRef]:
                 by_label.append(s)
     if by_label:
         return by_label
-    local = URIRef(DATA_BASE + name.strip())
-    if (local, None, None) in ds:
-        return [local]
+    if re.fullmatch(r"[A-Za-z0-9_.-]+", name.strip()):
+        local = URIRef(DATA_BASE + name.strip())
+        if (local, None, None) in ds:
+            return [local]
     return []
 
 
@@ -80,9 +83,7 @@ def resolve_entity(ds: Dataset, name: str) -> URIRef:
 def _suggest(ds: Dataset, name: str) -> str:
     import difflib
 
-    labels = {
-        str(o): s for prop in _LABELS for s, _, o in ds.triples((None, prop, None)) if isinstance(s, URIRef)
-    }
+    labels = {str(o): s for prop in _LABELS for s, _, o in ds.triples((None, prop, None)) if isinstance(s, URIRef)}
     close = difflib.get_close_matches(name, list(labels), n=3, cutoff=0.6)
     lowered = {k.casefold(): k for k in labels}
     close += [lowered[k] for k in difflib.get_close_matches(name.casefold(), list(lowered), n=3, cutoff=0.6)]

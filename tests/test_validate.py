@@ -1,0 +1,117 @@
+"""`kg validate` is clean on the shipped data and catches each kind of defect planted in a copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg.validate import validate
+
+
+def test_shipped_graph_is_clean() -> None:
+    report = validate()
+    assert report.ok, "\n".join(map(str, report.findings))
+    assert report.triples > 3000
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"test fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+MUTATIONS = {
+    "tampered evidence": (
+        "a000.ttl",
+        'qdo:evidence "Here, a brand-new vehicle comes off the assembly line every 1.5 minutes." ;',
+        'qdo:evidence "Here, a brand-new vehicle comes off the assembly line every 1.2 minutes." ;',
+        "evidence",
+    ),
+    "unbacked statement": (
+        "a000.ttl",
+        "qd:HaierWashingMachineFactory qdo:hasRecognition qd:GlobalLighthouseFactory .",
+        "qd:HaierWashingMachineFactory qdo:hasRecognition qd:GlobalLighthouseFactory .\n"
+        "qd:Haier qdo:hasRecognition qd:GlobalLighthouseFactory .",
+        "backing",
+    ),
+    "misspelled standard term": (
+        "entities.ttl",
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ;',
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ; skos:prefLable "Chery"@en ;',
+        "vocabulary",
+    ),
+    "undeclared ontology term": (
+        "a000.ttl",
+        "qd:CheryAutoPlatform qdo:builtBy qd:COSMOPlat, qd:Chery ;",
+        "qd:CheryAutoPlatform qdo:constructedBy qd:COSMOPlat ; qdo:builtBy qd:COSMOPlat, qd:Chery ;",
+        "vocabulary",
+    ),
+    "undefined entity": (
+        "a000.ttl",
+        "rdf:object qd:Chery ; dcterms:source art:a000 ;",
+        "rdf:object qd:Cherry ; dcterms:source art:a000 ;",
+        "references",
+    ),
+    "integer value": ("a000.ttl", "qdo:value 1.5 ;", "qdo:value 2 ;", "shacl"),
+    "target without deadline": ("a002.ttl", 'qdo:timeframe "in the next three years"', "", "shacl"),
+    "fact in the entities file": (
+        "entities.ttl",
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ;',
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ; qdo:locatedIn qd:China ;',
+        "entities",
+    ),
+    "curated fact without rationale": (
+        "curated.ttl",
+        "qd:Shandong qdo:locatedIn qd:China .",
+        "qd:Shandong qdo:locatedIn qd:China .\nqd:Jinan qdo:locatedIn qd:China .",
+        "backing",
+    ),
+    "two labels": (
+        "entities.ttl",
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ;',
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en, "Chery Automobile"@en ;',
+        "shacl",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATIONS))
+def test_planted_defect_is_found(project_copy: Path, name: str) -> None:
+    file, old, new, check = MUTATIONS[name]
+    _edit(project_copy / "data" / "triples" / file, old, new)
+    report = validate(root=project_copy)
+    assert not report.ok
+    assert check in {f.check for f in report.findings}, "\n".join(map(str, report.findings))
+
+
+def test_curated_repeat_of_an_article_fact_is_found(project_copy: Path) -> None:
+    path = project_copy / "data" / "triples" / "curated.ttl"
+    path.write_text(
+        path.read_text(encoding="utf-8")
+        + "\nqd:Qingdao qdo:locatedIn qd:Shandong .\n"
+        + "qd:cur-dup a rdf:Statement ; rdf:subject qd:Qingdao ; rdf:predicate qdo:locatedIn ;"
+        + ' rdf:object qd:Shandong ; qdo:rationale "duplicate" .\n',
+        encoding="utf-8",
+    )
+    report = validate(root=project_copy)
+    assert "curated" in {f.check for f in report.findings}
+
+
+def test_parse_error_names_file_and_line(project_copy: Path) -> None:
+    path = project_copy / "data" / "triples" / "a003.ttl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines.insert(20, 'qd:Qingdao qdo:statement "unterminated')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = validate(root=project_copy)
+    [finding] = report.findings
+    assert finding.check == "parse"
+    assert "a003.ttl:21:" in finding.message
+
+
+def test_unknown_file_in_triples_folder_is_an_error(project_copy: Path) -> None:
+    from kg.errors import InputError
+
+    (project_copy / "data" / "triples" / "notes.ttl").write_text("", encoding="utf-8")
+    with pytest.raises(InputError, match="notes.ttl"):
+        validate(root=project_copy)
