@@ -13,9 +13,7 @@ pytestmark = pytest.mark.slow
 
 
 def kg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd
-    )
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def assert_user_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
@@ -35,8 +33,7 @@ def test_validate_passes() -> None:
 def test_validate_reports_findings_with_exit_1(tmp_path: Path) -> None:
     extra = tmp_path / "extra.ttl"
     extra.write_text(
-        "@prefix qdo: <https://w3id.org/qingdao-kg/ontology#> .\n"
-        "<https://w3id.org/qingdao-kg/id/X> a qdo:Platform .\n",
+        "@prefix qdo: <https://w3id.org/qingdao-kg/ontology#> .\n<https://w3id.org/qingdao-kg/id/X> a qdo:Platform .\n",
         encoding="utf-8",
     )
     proc = kg("validate", "--data", str(extra))

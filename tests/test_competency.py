@@ -25,9 +25,8 @@ def pairs(result: list[dict[str, str]], *cols: str) -> set[tuple[str, ...]]:
 
 def check_cosmoplat_chery_haier(ds: Dataset) -> None:
     r = answer(ds, "cosmoplat-chery-haier")
-    assert ("https://w3id.org/qingdao-kg/id/COSMOPlat", "built by", "https://w3id.org/qingdao-kg/id/Haier", "curated") in pairs(
-        r, "from", "link", "to", "source"
-    )
+    direct = {(x["from"].rsplit("/", 1)[1], x["link"], x["to"].rsplit("/", 1)[1], x["source"]) for x in r}
+    assert ("COSMOPlat", "built by", "Haier", "curated") in direct
     via = {(x["from"].rsplit("/", 1)[1], x["to"].rsplit("/", 1)[1], x["source"]) for x in r if x["via"]}
     assert ("COSMOPlat", "Chery", "a000 + a000") in via and ("Chery", "COSMOPlat", "a000 + a000") in via
 
@@ -52,7 +51,8 @@ def check_plan_targets(ds: Dataset) -> None:
     assert ("50%", "percent", "", "2026", "2022-2026", "a002") in got
     assert ("more than 1.2 billion yuan", "yuan", "more than", "", "in the next three years", "a002") in got
     assert ("500 billion Yuan", "yuan", "", "", "in four years", "a001") in got
-    assert ("15", "count", "", "", "", "a003") in got and ("more than 1000", "count", "more than", "", "", "a003") in got
+    assert ("15", "count", "", "", "", "a003") in got
+    assert ("more than 1000", "count", "more than", "", "", "a003") in got
     assert len(r) == 8
 
 

@@ -129,10 +129,34 @@ def test_figures_keep_units_as_written(ds: Dataset) -> None:
 
 
 def test_qualifiers_follow_the_wording(ds: Dataset) -> None:
-    words = {"more than": QDO.MoreThan, "over": QDO.MoreThan, "exceed": QDO.MoreThan, "nearly": QDO.Nearly, "up to": QDO.UpTo}
+    words = {
+        "more than": QDO.MoreThan,
+        "over": QDO.MoreThan,
+        "exceed": QDO.MoreThan,
+        "nearly": QDO.Nearly,
+        "up to": QDO.UpTo,
+    }
     for f, text in ds.subject_objects(QDO.valueText):
         expected = {q for w, q in words.items() if w in str(text).lower()}
         actual = set(ds.objects(f, QDO.qualifier))
         if str(ds.value(f, QDO.unit)) == str(QDO.USDollar):
             continue  # "$14.15 billion" inherits "exceeding" from the yuan figure it converts
         assert actual == expected, f"{f}: {text!r} has qualifier {actual}"
+
+
+def test_article_index_matches_the_graph(ds: Dataset) -> None:
+    """data/articles/articles.csv (for people and spreadsheets) says what the article graphs say."""
+    import csv
+
+    from rdflib.namespace import SKOS
+
+    with (ROOT / "data" / "articles" / "articles.csv").open(encoding="utf-8", newline="") as f:
+        index = list(csv.DictReader(f))
+    assert [r["file"] for r in index] == ARTICLES
+    for r in index:
+        art = ART[r["short_id"]]
+        assert str(ds.value(art, DCTERMS.title)) == r["title"]
+        assert str(ds.value(art, DCTERMS.date) or "") == r["date"]
+        assert str(ds.value(art, DCTERMS.identifier)) == r["id"] == r["file"].removesuffix(".txt")
+        publishers = sorted(str(ds.value(p, SKOS.prefLabel)) for p in ds.objects(art, DCTERMS.publisher))
+        assert "; ".join(publishers) == r["publisher"]

@@ -113,5 +113,5 @@ def test_unknown_file_in_triples_folder_is_an_error(project_copy: Path) -> None:
     from kg.errors import InputError
 
     (project_copy / "data" / "triples" / "notes.ttl").write_text("", encoding="utf-8")
-    with pytest.raises(InputError, match="notes.ttl"):
+    with pytest.raises(InputError, match=r"notes\.ttl"):
         validate(root=project_copy)
