@@ -25,7 +25,7 @@ def __getattr__(name: str):  # PEP 562: defer heavy imports (rdflib, pyshacl) un
 
         return resolve_entity
     if name == "validate":
-        from kg.validate import validate
+        from kg.validation import validate
 
         return validate
     raise AttributeError(name)

@@ -45,7 +45,7 @@ def cli() -> None:
 @DATA_OPTION
 def validate(data: tuple[Path, ...]) -> None:
     """Check every file parses, the SHACL shapes hold and the project's own checks pass."""
-    from kg.validate import validate as run_validation
+    from kg.validation import validate as run_validation
 
     report = run_validation(data)
     if report.ok:
@@ -172,7 +172,7 @@ def showcase(data: tuple[Path, ...]) -> None:
     from kg.query import format_rows, rows, run_query
     from kg.saved import find_saved
     from kg.stats import compute_stats, format_stats
-    from kg.validate import validate as run_validation
+    from kg.validation import validate as run_validation
 
     report = run_validation(data)
     click.echo(f"Validation: {'OK' if report.ok else f'{len(report.findings)} finding(s) — run kg validate'}")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.validate import validate
+from kg.validation import validate
 
 
 def test_shipped_graph_is_clean() -> None:
