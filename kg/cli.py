@@ -103,6 +103,33 @@ def _parse_param(ds, raw: str):
     return name, resolve_entity(ds, value)
 
 
+QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "md", "turtle", "nt", "jsonld"]
+
+
+def _query_text(query: str | None, file: Path | None):
+    from kg.saved import find_saved
+
+    if (query is None) == (file is None):
+        raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8"), None
+        except OSError as exc:
+            raise KGError(f"{file}: cannot read: {exc.strerror or exc}") from None
+    saved = find_saved(query)
+    return (saved.text if saved else query), saved
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise KGError(f"{output}: cannot write: {exc.strerror or exc}") from None
+
+
 @cli.command()
 @click.argument("query", required=False)
 @click.option(
@@ -111,47 +138,87 @@ def _parse_param(ds, raw: str):
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "csv", "tsv", "json"]),
-    default="table",
-    show_default=True,
-    help="Output format (json: W3C SPARQL 1.1 Query Results JSON).",
+    type=click.Choice(QUERY_FORMATS),
+    default=None,
+    help="SELECT: table (default), csv, tsv, json, xml (W3C SPARQL results), md. "
+    "CONSTRUCT/DESCRIBE: turtle (default), nt, jsonld.",
 )
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the result to FILE.")
+@click.option("--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE.")
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="Rows shown as a table.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, help="Seconds; 0 = none.")
+@click.option("--reason", is_flag=True, help="Also answer from what the ontology entails (OWL 2 RL, cached).")
+@click.option("--allow-network", is_flag=True, help="Permit SERVICE and FROM dereferencing (off by default).")
 @click.option(
-    "--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE (entity by label/alias/IRI)."
+    "--update-copy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Run SPARQL Update on a copy of the graph and write the copy to FILE (TriG); the data never changes.",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="Rows shown in table format.")
 @DATA_OPTION
 def query(
-    query: str | None, file: Path | None, fmt: str, params: tuple[str, ...], limit: int, data: tuple[Path, ...]
+    query: str | None,
+    file: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    params: tuple[str, ...],
+    limit: int,
+    timeout: float,
+    reason: bool,
+    allow_network: bool,
+    update_copy: Path | None,
+    data: tuple[Path, ...],
 ) -> None:
-    """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared."""
-    from kg.query import format_rows, rows, run_query
-    from kg.saved import find_saved, require_known_parameters
+    """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared.
 
-    if (query is None) == (file is None):
-        raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
-    saved = find_saved(query) if query else None
-    if file is not None:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise KGError(f"{file}: cannot read: {exc.strerror or exc}") from None
-    else:
-        text = saved.text if saved else query
+    ASK prints true/false and exits 0/1. A query past --timeout is stopped (exit 124).
+    """
+    from kg.query import construct_graph, run_query, run_update_on_copy
+    from kg.results import GRAPH_FORMATS, format_graph, format_result
+    from kg.saved import require_known_parameters
+
+    text, saved = _query_text(query, file)
     ds = _load(data)
+    if reason:
+        from kg.reasoning import add_inferences
+
+        add_inferences(ds)
+    if update_copy is not None:
+        _check_copy_target(update_copy)
+        copy = run_update_on_copy(ds, text, timeout=timeout or None)
+        _write(copy.serialize(format="trig"), update_copy)
+        click.echo(f"wrote the updated copy to {update_copy}", err=True)
+        return
     bindings = dict(_parse_param(ds, p) for p in params)
     if bindings:
         if saved is None:
             raise QueryError("--param works with saved queries (kg query NAME --param ...)")
         require_known_parameters(saved, list(bindings))
-    result = run_query(ds, text, {f"{k}_param": v for k, v in bindings.items()})
+    result = run_query(
+        ds, text, {f"{k}_param": v for k, v in bindings.items()}, timeout=timeout or None, allow_network=allow_network
+    )
     if result.type == "ASK":
-        click.echo("true" if result.askAnswer else "false")
+        _write("true\n" if result.askAnswer else "false\n", output)
         sys.exit(0 if result.askAnswer else 1)
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        click.echo(result.serialize(format="turtle").decode("utf-8"))
+        graph_fmt = fmt or "turtle"
+        if graph_fmt not in GRAPH_FORMATS:
+            raise QueryError(
+                f"--format {graph_fmt} is for SELECT; a CONSTRUCT/DESCRIBE result takes turtle, nt or jsonld"
+            )
+        _write(format_graph(construct_graph(result), graph_fmt), output)
         return
-    click.echo(format_rows(rows(result), fmt, max_rows=limit if fmt == "table" else None), nl=False)
+    table_fmt = fmt or "table"
+    if table_fmt in GRAPH_FORMATS:
+        raise QueryError(f"--format {table_fmt} is for CONSTRUCT/DESCRIBE; SELECT takes table, csv, tsv, json, xml, md")
+    _write(format_result(result, table_fmt, max_rows=limit if table_fmt == "table" else None), output)
+
+
+def _check_copy_target(path: Path) -> None:
+    from kg.project import project_root
+
+    data_dir = (project_root() / "data").resolve()
+    if path.resolve().is_relative_to(data_dir):
+        raise KGError(f"{path}: --update-copy must be written outside data/ (the shipped graph is read-only)")
 
 
 @cli.command()
@@ -169,7 +236,8 @@ def entity(name: str, data: tuple[Path, ...]) -> None:
 @DATA_OPTION
 def showcase(data: tuple[Path, ...]) -> None:
     """Validate, summarise and answer a selection of the competency questions."""
-    from kg.query import format_rows, rows, run_query
+    from kg.query import run_query
+    from kg.results import format_result
     from kg.saved import find_saved
     from kg.stats import compute_stats, format_stats
     from kg.validation import validate as run_validation
@@ -183,7 +251,7 @@ def showcase(data: tuple[Path, ...]) -> None:
         if saved is None:
             continue
         click.echo(f"\n== {name}: {saved.question}")
-        click.echo(format_rows(rows(run_query(ds, saved.text)), "table", max_rows=25), nl=False)
+        click.echo(format_result(run_query(ds, saved.text, timeout=30), "table", max_rows=25), nl=False)
     if not report.ok:
         sys.exit(1)
 

@@ -16,6 +16,7 @@ ART = Namespace(DATA_BASE + "article/")
 GRAPH = Namespace(DATA_BASE + "graph/")
 ENTITIES_GRAPH = GRAPH.entities
 CURATED_GRAPH = GRAPH.curated
+INFERRED_GRAPH = GRAPH.inferred
 
 ORG = Namespace("http://www.w3.org/ns/org#")
 SCHEMA = Namespace("https://schema.org/")

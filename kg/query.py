@@ -1,37 +1,54 @@
-"""SPARQL over the Dataset: parse with the project's prefixes, refuse unsafe features, run, format.
+"""SPARQL over the Dataset: parse with the project's prefixes, refuse unsafe features, run with a deadline.
 
-Safety by default: SERVICE, FROM / FROM NAMED (which rdflib would dereference over the network)
-and SPARQL Update are refused before anything runs.
+Safe by default: SERVICE is refused, FROM / FROM NAMED select graphs already in the dataset (never
+dereferenced), SPARQL Update and LOAD are refused, and while a query runs an audit hook blocks
+any socket connection the engine might still attempt. ``allow_network=True`` lifts all of this
+for users who explicitly want federation.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import contextvars
+import signal
+import sys
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
-from rdflib import BNode, Dataset, Literal, URIRef, Variable
-from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from kg.errors import QueryError
+from kg.errors import KGError, QueryError
 from kg.namespaces import PREFIXES
-from kg.resolve import curie
 
-TABLE_FORMATS = ("table", "csv", "tsv", "json")
+DEFAULT_TIMEOUT = 30.0
 
 
-@dataclass
-class Rows:
-    """A SELECT result: variable names and rows of rdflib terms (None where unbound)."""
+class QueryTimeout(KGError):
+    """The query ran past its time limit and was stopped (exit code 124, like timeout(1))."""
 
-    variables: list[str]
-    rows: list[tuple[URIRef | Literal | BNode | None, ...]]
+    exit_code = 124
+
+
+_network_blocked: contextvars.ContextVar[bool] = contextvars.ContextVar("kg_network_blocked", default=False)
+_hook_installed = False
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _network_blocked.get() and event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
+        raise QueryError(f"network access during a query is blocked ({event}); use --allow-network to permit it")
+
+
+def _install_network_guard() -> None:
+    """Audit hooks cannot be removed, so the hook is installed once and checks a context flag."""
+    global _hook_installed
+    if not _hook_installed:
+        sys.addaudithook(_audit)
+        _hook_installed = True
 
 
 def _position(exc: Exception) -> str:
@@ -49,33 +66,17 @@ def _walk(node: object) -> Iterable[CompValue]:
             yield from _walk(value)
 
 
-def parse_query(text: str) -> Query:
-    """Parse and translate a query with the project's prefixes predeclared; refuse unsafe features."""
-    try:
-        tree = parseQuery(text)
-    except Exception as exc:  # pyparsing ParseException and friends
-        if _is_update(text):
-            raise QueryError("SPARQL Update is refused: the graph is read-only") from None
-        found = getattr(exc, "found", None)
-        token = f" near {found}" if found else ""
-        raise QueryError(f"malformed query: {_position(exc)}syntax error{token}") from None
-    try:
-        query = translateQuery(tree, initNs=dict(PREFIXES))
-    except Exception as exc:
-        msg = str(exc)
-        if msg.startswith("Unknown namespace prefix"):
-            prefix = msg.split(":", 1)[1].strip()
-            known = ", ".join(f"{p}:" for p in PREFIXES)
-            raise QueryError(f"unknown prefix '{prefix}:'; predeclared prefixes are {known}") from None
-        raise QueryError(f"invalid query: {msg}") from None
-    if query.algebra.get("datasetClause"):
-        raise QueryError("FROM / FROM NAMED are refused: they would load data from outside the graph")
-    if any(node.name == "ServiceGraphPattern" for node in _walk(query.algebra)):
-        raise QueryError("SERVICE is refused: queries never reach the network")
-    return query
+def _translate_error(exc: Exception) -> QueryError:
+    msg = str(exc)
+    if msg.startswith("Unknown namespace prefix"):
+        prefix = msg.split(":", 1)[1].strip()
+        known = ", ".join(f"{p}:" for p in PREFIXES)
+        return QueryError(f"unknown prefix '{prefix}:'; predeclared prefixes are {known}")
+    return QueryError(f"invalid query: {msg}")
 
 
-def _is_update(text: str) -> bool:
+def is_update(text: str) -> bool:
+    """Whether the text is SPARQL Update (INSERT, DELETE, LOAD, CLEAR ...) rather than a query."""
     try:
         parseUpdate(text)
     except Exception:
@@ -83,98 +84,151 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def run_query(ds: Dataset, text: str, bindings: Mapping[str, URIRef | Literal] | None = None) -> Result:
-    """Run a query over ``ds`` (default graph = union of all sources) with optional initial bindings."""
-    query = parse_query(text)
-    init = {Variable(k): v for k, v in (bindings or {}).items()}
+def parse_query(text: str, allow_network: bool = False) -> Query:
+    """Parse and translate a query with the project's prefixes predeclared; refuse unsafe features."""
     try:
-        return ds.query(query, initBindings=init)
-    except QueryError:
+        tree = parseQuery(text)
+    except Exception as exc:  # pyparsing ParseException and friends
+        if is_update(text):
+            raise QueryError(
+                "SPARQL Update is refused: the graph is read-only (use --update-copy OUT to change a copy)"
+            ) from None
+        found = getattr(exc, "found", None)
+        token = f" near {found}" if found else ""
+        raise QueryError(f"malformed query: {_position(exc)}syntax error{token}") from None
+    try:
+        query = translateQuery(tree, initNs=dict(PREFIXES))
+    except Exception as exc:
+        raise _translate_error(exc) from None
+    if not allow_network and any(node.name == "ServiceGraphPattern" for node in _walk(query.algebra)):
+        raise QueryError("SERVICE is refused: queries never reach the network (use --allow-network to permit it)")
+    return query
+
+
+def _dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
+    """The dataset a FROM / FROM NAMED clause describes, built from graphs already in ``ds``.
+
+    Hand-written because rdflib either dereferences the IRIs over the network or, with loading
+    off, adds the FROM graph's triples into the dataset's own default graph.
+    """
+    known = {g.identifier: g for g in ds.graphs()}
+    # CompValue.get returns the key itself for a missing key, hence the plain dicts.
+    defaults = [dict(c)["default"] for c in clauses if "default" in dict(c)]
+    named = [dict(c)["named"] for c in clauses if "named" in dict(c)]
+    for iri in defaults + named:
+        if iri not in known:
+            raise QueryError(f"FROM <{iri}>: no such graph in the dataset (FROM never loads from the web)")
+    view = Dataset(default_union=False)
+    for prefix, ns in ds.namespaces():
+        view.bind(prefix, ns)
+    default = view.default_graph
+    for iri in defaults:
+        for triple in known[iri]:
+            default.add(triple)
+    for iri in named or [g for g in known if g != ds.default_graph.identifier]:
+        target = view.graph(iri)
+        for triple in known[iri]:
+            target.add(triple)
+    return view
+
+
+@contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Stop the enclosed work after ``seconds`` by raising QueryTimeout from a timer signal.
+
+    rdflib evaluates queries in pure Python, so the signal interrupts it between bytecodes.
+    Signals only reach the main thread; elsewhere (e.g. a server's worker thread) the limit must
+    be enforced by running the query in a separate process.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise QueryTimeout(f"query stopped after {seconds:g} s (time limit; raise it with --timeout)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_query(
+    ds: Dataset,
+    text: str,
+    bindings: Mapping[str, URIRef | Literal | BNode] | None = None,
+    *,
+    timeout: float | None = None,
+    allow_network: bool = False,
+) -> Result:
+    """Run a query over ``ds`` (default graph = union of all sources) and return the finished result.
+
+    The result is fully evaluated before returning, so ``timeout`` (seconds) bounds all the work.
+    """
+    query = parse_query(text, allow_network=allow_network)
+    target = ds
+    clauses = query.algebra.get("datasetClause")
+    if clauses and not allow_network:
+        target = _dataset_view(ds, clauses)
+        query.algebra["datasetClause"] = None
+    init = {Variable(k): v for k, v in (bindings or {}).items()}
+    _install_network_guard()
+    token = _network_blocked.set(not allow_network)
+    try:
+        with deadline(timeout):
+            result = target.query(query, initBindings=init)
+            if result.type == "SELECT":
+                result.bindings  # noqa: B018 - forces evaluation inside the deadline
+            elif result.type in ("CONSTRUCT", "DESCRIBE"):
+                result.graph  # noqa: B018
+    except KGError:
         raise
+    except RecursionError:
+        raise QueryError("query too deeply nested to evaluate") from None
     except Exception as exc:  # evaluation errors from rdflib (type errors, bad functions)
         raise QueryError(f"query failed: {exc}") from None
+    finally:
+        _network_blocked.reset(token)
+    return result
 
 
-def rows(result: Result) -> Rows:
-    """A SELECT result as plain rows."""
-    if result.type != "SELECT":
-        raise QueryError(f"expected a SELECT query, got {result.type}")
-    names = [str(v) for v in result.vars or []]
-    return Rows(names, [tuple(r) for r in result])
+def run_update_on_copy(ds: Dataset, text: str, *, timeout: float | None = None) -> Dataset:
+    """Apply SPARQL Update to a copy of ``ds`` and return the copy; ``ds`` itself never changes.
+
+    LOAD (which fetches from the web) stays refused.
+    """
+    try:
+        update = translateUpdate(parseUpdate(text), initNs=dict(PREFIXES))
+    except Exception as exc:
+        if hasattr(exc, "lineno"):
+            raise QueryError(f"malformed update: {_position(exc)}syntax error") from None
+        raise _translate_error(exc) from None
+    if any(node.name == "Load" for node in _walk(update.algebra)):
+        raise QueryError("LOAD is refused: updates never fetch data from the network")
+    copy = Dataset(default_union=True)
+    for prefix, ns in ds.namespaces():
+        copy.bind(prefix, ns)
+    for s, p, o, g in ds.quads((None, None, None, None)):
+        copy.graph(getattr(g, "identifier", g)).add((s, p, o))
+    _install_network_guard()
+    token = _network_blocked.set(True)
+    try:
+        with deadline(timeout):
+            copy.update(update)
+    except KGError:
+        raise
+    except Exception as exc:
+        raise QueryError(f"update failed: {exc}") from None
+    finally:
+        _network_blocked.reset(token)
+    return copy
 
 
-def cell_text(term: object, full_iris: bool = False) -> str:
-    """How a term reads in a table: CURIE (or full IRI), literal's lexical form, '' for unbound."""
-    if term is None:
-        return ""
-    if isinstance(term, URIRef):
-        return str(term) if full_iris else curie(term)
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    return str(term)
-
-
-def format_table(data: Rows, max_width: int = 60, max_rows: int | None = None) -> str:
-    """A fixed-width text table; cells longer than ``max_width`` are cut with '…'."""
-    body = data.rows if max_rows is None else data.rows[:max_rows]
-    cells = [[cell_text(t) for t in r] for r in body]
-    cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
-    widths = [len(v) for v in data.variables]
-    for r in cut:
-        widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-    line = "+".join("-" * (w + 2) for w in widths)
-    out = [" | ".join(v.ljust(w) for v, w in zip(data.variables, widths, strict=True)), line]
-    out += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cut]
-    shown = len(body)
-    total = len(data.rows)
-    tail = f"({total} row{'s' if total != 1 else ''}"
-    tail += f"; showing the first {shown} — use --format csv or --limit to see all)" if shown < total else ")"
-    out.append(tail)
-    return "\n".join(s.rstrip() for s in out)
-
-
-def format_delimited(data: Rows, delimiter: str) -> str:
-    """CSV (full IRIs, lexical forms) or TSV (SPARQL 1.1 TSV: terms in N-Triples syntax)."""
-    buf = io.StringIO()
-    if delimiter == "\t":
-        buf.write("\t".join(f"?{v}" for v in data.variables) + "\n")
-        for r in data.rows:
-            buf.write("\t".join("" if t is None else t.n3() for t in r) + "\n")
-        return buf.getvalue()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(data.variables)
-    for r in data.rows:
-        writer.writerow([cell_text(t, full_iris=True) for t in r])
-    return buf.getvalue()
-
-
-def _json_term(term: URIRef | Literal | BNode) -> dict[str, str]:
-    if isinstance(term, URIRef):
-        return {"type": "uri", "value": str(term)}
-    if isinstance(term, BNode):
-        return {"type": "bnode", "value": str(term)}
-    out = {"type": "literal", "value": str(term)}
-    if term.language:
-        out["xml:lang"] = term.language
-    elif term.datatype:
-        out["datatype"] = str(term.datatype)
-    return out
-
-
-def format_json(data: Rows) -> str:
-    """W3C SPARQL 1.1 Query Results JSON."""
-    bindings = [{v: _json_term(t) for v, t in zip(data.variables, r, strict=True) if t is not None} for r in data.rows]
-    return json.dumps({"head": {"vars": data.variables}, "results": {"bindings": bindings}}, indent=2) + "\n"
-
-
-def format_rows(data: Rows, fmt: str, max_rows: int | None = None) -> str:
-    """Render rows in one of TABLE_FORMATS."""
-    if fmt == "table":
-        return format_table(data, max_rows=max_rows) + "\n"
-    if fmt == "csv":
-        return format_delimited(data, ",")
-    if fmt == "tsv":
-        return format_delimited(data, "\t")
-    if fmt == "json":
-        return format_json(data)
-    raise QueryError(f"unknown format {fmt!r}; choose one of {', '.join(TABLE_FORMATS)}")
+def construct_graph(result: Result) -> Graph:
+    """The graph a CONSTRUCT or DESCRIBE query built."""
+    if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
+        raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
+    return result.graph

@@ -116,3 +116,53 @@ def test_showcase() -> None:
     proc = kg("showcase")
     assert proc.returncode == 0, proc.stderr
     assert "Validation: OK" in proc.stdout and "== figure-conflicts" in proc.stdout
+
+
+def test_runaway_query_is_stopped_with_exit_124() -> None:
+    proc = kg("query", "--timeout", "1", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
+    assert proc.returncode == 124
+    assert proc.stderr.strip() == "error: query stopped after 1 s (time limit; raise it with --timeout)"
+
+
+@pytest.mark.parametrize("fmt", ["xml", "md", "tsv"])
+def test_select_formats_to_output_file(tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"targets.{fmt}"
+    proc = kg("query", "plan-targets", "--format", fmt, "--output", str(out))
+    assert proc.returncode == 0 and proc.stdout == ""
+    text = out.read_text(encoding="utf-8")
+    assert "more than 30%" in text
+
+
+def test_construct_formats() -> None:
+    q = "CONSTRUCT { ?p qdo:builtBy ?b } WHERE { ?p qdo:builtBy ?b }"
+    turtle = kg("query", q)
+    assert turtle.returncode == 0 and "@prefix qdo:" in turtle.stdout
+    doc = json.loads(kg("query", q, "--format", "jsonld").stdout)
+    assert len(doc) >= 3
+    assert_user_error(kg("query", q, "--format", "csv"), "CONSTRUCT")
+
+
+def test_reason_flag_answers_through_inverse(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "KG_CACHE_DIR": str(tmp_path)}
+    q = "SELECT ?x WHERE { qd:Haier qdo:built ?x }"
+    cmd = [sys.executable, "-m", "kg.cli", "query", q, "--format", "csv"]
+    plain = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    reasoned = subprocess.run([*cmd, "--reason"], capture_output=True, text=True, env=env, timeout=120)
+    assert plain.stdout.strip() == "x"
+    assert reasoned.stdout.split() == ["x", "https://w3id.org/qingdao-kg/id/COSMOPlat"]
+
+
+def test_update_copy_writes_elsewhere_and_leaves_data_alone(tmp_path: Path) -> None:
+    from rdflib import Dataset
+
+    out = tmp_path / "copy.trig"
+    update = "INSERT DATA { GRAPH qdg:notes { qd:Haier rdfs:comment 'reviewed' } }"
+    proc = kg("query", update, "--update-copy", str(out))
+    assert proc.returncode == 0, proc.stderr
+    copy = Dataset().parse(out, format="trig")
+    assert any(str(o) == "reviewed" for _, _, o, _ in copy.quads((None, None, None, None)))
+    assert_user_error(kg("query", update), "read-only")
+    root = Path(__file__).resolve().parent.parent
+    assert_user_error(kg("query", update, "--update-copy", str(root / "data" / "x.trig")), "outside data/")

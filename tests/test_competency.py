@@ -7,8 +7,9 @@ from collections.abc import Callable
 import pytest
 from rdflib import Dataset
 
-from kg.query import rows, run_query
+from kg.query import run_query
 from kg.resolve import resolve_entity
+from kg.results import rows
 from kg.saved import parameter_names, saved_queries
 
 

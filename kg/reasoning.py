@@ -1,0 +1,102 @@
+"""What the ontology entails: an OWL 2 RL closure (owlrl) of the whole graph, kept apart from the data.
+
+The inferred triples form their own graph (``qdg:inferred``); they are never written into the
+data files. Computing them takes about two seconds, so the result is cached on disk, keyed by a
+hash of every asserted triple: a second query over the same data does not pay again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from kg.namespaces import INFERRED_GRAPH
+
+PROFILES = ("owlrl", "rdfs")
+#: Entailments that say nothing a researcher asks about (x sameAs x, x a owl:Thing, ...).
+_TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource}
+_REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
+
+
+def cache_dir() -> Path:
+    """Where inferred graphs are cached: ``$KG_CACHE_DIR`` or ``~/.cache/qingdao-kg``."""
+    return Path(os.environ.get("KG_CACHE_DIR") or Path.home() / ".cache" / "qingdao-kg")
+
+
+def _asserted(ds: Dataset) -> Graph:
+    union = Graph()
+    for s, p, o, g in ds.quads((None, None, None, None)):
+        if g is None or getattr(g, "identifier", g) != INFERRED_GRAPH:
+            union.add((s, p, o))
+    return union
+
+
+def _key(union: Graph, profile: str) -> str:
+    import owlrl
+
+    digest = hashlib.sha256(f"{profile}|owlrl {owlrl.__version__}\n".encode())
+    for line in sorted(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in union):
+        digest.update(line.encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()[:32]
+
+
+def _keep(triple: tuple) -> bool:
+    s, p, o = triple
+    if isinstance(s, Literal) or isinstance(p, (Literal, BNode)):
+        return False  # generalised RDF the rules produce internally
+    if p in _REFLEXIVE and s == o:
+        return False
+    return not (p == RDF.type and o in _TRIVIAL_OBJECTS)
+
+
+def compute_inferences(union: Graph, profile: str = "owlrl") -> Graph:
+    """The triples ``profile`` entails from ``union`` that it does not already assert."""
+    import owlrl
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown reasoning profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    semantics = owlrl.OWLRL_Semantics if profile == "owlrl" else owlrl.RDFS_Semantics
+    closure = Graph()
+    for triple in union:
+        closure.add(triple)
+    owlrl.DeductiveClosure(semantics, rdfs_closure=False, axiomatic_triples=False, datatype_axioms=False).expand(
+        closure
+    )
+    inferred = Graph(identifier=INFERRED_GRAPH)
+    for triple in closure:
+        if triple not in union and _keep(triple):
+            inferred.add(triple)
+    return inferred
+
+
+def inferred_graph(ds: Dataset, profile: str = "owlrl", use_cache: bool = True) -> Graph:
+    """What the ontology entails from everything in ``ds``, minus what ``ds`` already asserts (cached)."""
+    union = _asserted(ds)
+    path = cache_dir() / f"inferred-{_key(union, profile)}.nt"
+    if use_cache and path.is_file():
+        graph = Graph(identifier=INFERRED_GRAPH)
+        graph.parse(path, format="nt")
+        return graph
+    graph = compute_inferences(union, profile)
+    if use_cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            graph.serialize(tmp, format="nt", encoding="utf-8")
+            tmp.replace(path)  # atomic: concurrent readers never see half a file
+        except OSError:
+            pass  # a read-only home still reasons, it just does not cache
+    return graph
+
+
+def add_inferences(ds: Dataset, profile: str = "owlrl") -> Dataset:
+    """Add the inferred graph to ``ds`` (in memory only) as the named graph ``qdg:inferred``."""
+    target = ds.graph(URIRef(INFERRED_GRAPH))
+    for triple in inferred_graph(ds, profile):
+        target.add(triple)
+    return ds
