@@ -11,6 +11,7 @@ stays cheap for the CLI:
 - ``resolve_entity(ds, name)`` — the IRI a label, alias, CURIE or IRI names.
 - ``saved_queries()`` — the competency questions in ``queries/``.
 - ``validate()`` — SHACL and the project's checks; ``report.ok``, ``report.findings``.
+- ``project_root()`` — the checkout holding the data (articles' ``qdo:sourceFile`` is relative to it).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _API = {
     "resolve_entity": "kg.resolve",
     "saved_queries": "kg.saved",
     "validate": "kg.validation",
+    "project_root": "kg.project",
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -185,6 +185,7 @@ def test_construct_result_is_a_graph(ds: Dataset) -> None:
 
 def test_dataframe_has_readable_cells(ds: Dataset) -> None:
     import pandas as pd
+
     from kg.results import to_dataframe
 
     q = """SELECT ?t ?value ?unit ?deadline WHERE {
