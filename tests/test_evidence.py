@@ -160,3 +160,16 @@ def test_article_index_matches_the_graph(ds: Dataset) -> None:
         assert str(ds.value(art, DCTERMS.identifier)) == r["id"] == r["file"].removesuffix(".txt")
         publishers = sorted(str(ds.value(p, SKOS.prefLabel)) for p in ds.objects(art, DCTERMS.publisher))
         assert "; ".join(publishers) == r["publisher"]
+
+
+def test_every_entity_is_used_by_a_source(ds: Dataset) -> None:
+    """An entity no article (or curator) says anything about would be an invention of the entities file."""
+    from kg.namespaces import ENTITIES_GRAPH, ONTOLOGY_IRI
+
+    entities = set(ds.graph(ENTITIES_GRAPH).subjects(RDF.type, None))
+    used = set()
+    for g in ds.graphs():
+        if g.identifier not in (ENTITIES_GRAPH, ONTOLOGY_IRI):
+            for s, _, o in g:
+                used.update((s, o))
+    assert not entities - used, sorted(str(e) for e in entities - used)
