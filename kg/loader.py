@@ -11,6 +11,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
+from kg.netguard import NetworkBlocked, no_network
 from kg.project import Source, shipped_sources
 
 #: File suffix → rdflib parser name, for files users add with ``--data``.
@@ -64,15 +65,20 @@ def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | 
     if fmt == "xml" and _XML_DTD.search(data):
         raise InputError(f"{path}: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entity expansion risk)")
     try:
-        if fmt in QUAD_FORMATS:
-            ds.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
-        else:
-            target: Graph = ds.graph(graph or URIRef(path.resolve().as_uri()))
-            target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
-    except InputError:
-        raise
+        with no_network(f"while reading {path} (e.g. a remote JSON-LD @context)"):
+            _parse(ds, data, fmt, path, graph)
+    except (InputError, NetworkBlocked) as exc:
+        raise InputError(str(exc)) from None
     except Exception as exc:  # parsers raise many types; all mean "bad input file"
         raise InputError(_describe_parse_error(path, exc)) from None
+
+
+def _parse(ds: Dataset, data: bytes, fmt: str, path: Path, graph: URIRef | None) -> None:
+    if fmt in QUAD_FORMATS:
+        ds.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+    else:
+        target: Graph = ds.graph(graph or URIRef(path.resolve().as_uri()))
+        target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:

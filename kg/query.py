@@ -8,9 +8,7 @@ for users who explicitly want federation.
 
 from __future__ import annotations
 
-import contextvars
 import signal
-import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -24,6 +22,7 @@ from rdflib.query import Result
 
 from kg.errors import KGError, QueryError
 from kg.namespaces import PREFIXES
+from kg.netguard import NetworkBlocked, no_network
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -32,23 +31,6 @@ class QueryTimeout(KGError):
     """The query ran past its time limit and was stopped (exit code 124, like timeout(1))."""
 
     exit_code = 124
-
-
-_network_blocked: contextvars.ContextVar[bool] = contextvars.ContextVar("kg_network_blocked", default=False)
-_hook_installed = False
-
-
-def _audit(event: str, args: tuple) -> None:
-    if _network_blocked.get() and event in ("socket.connect", "socket.getaddrinfo", "urllib.Request"):
-        raise QueryError(f"network access during a query is blocked ({event}); use --allow-network to permit it")
-
-
-def _install_network_guard() -> None:
-    """Audit hooks cannot be removed, so the hook is installed once and checks a context flag."""
-    global _hook_installed
-    if not _hook_installed:
-        sys.addaudithook(_audit)
-        _hook_installed = True
 
 
 def _position(exc: Exception) -> str:
@@ -175,23 +157,21 @@ def run_query(
         target = _dataset_view(ds, clauses)
         query.algebra["datasetClause"] = None
     init = {Variable(k): v for k, v in (bindings or {}).items()}
-    _install_network_guard()
-    token = _network_blocked.set(not allow_network)
     try:
-        with deadline(timeout):
+        with no_network("during a query; use --allow-network to permit it", allowed=allow_network), deadline(timeout):
             result = target.query(query, initBindings=init)
             if result.type == "SELECT":
                 result.bindings  # noqa: B018 - forces evaluation inside the deadline
             elif result.type in ("CONSTRUCT", "DESCRIBE"):
                 result.graph  # noqa: B018
+    except NetworkBlocked as exc:
+        raise QueryError(str(exc)) from None
     except KGError:
         raise
     except RecursionError:
         raise QueryError("query too deeply nested to evaluate") from None
     except Exception as exc:  # evaluation errors from rdflib (type errors, bad functions)
         raise QueryError(f"query failed: {exc}") from None
-    finally:
-        _network_blocked.reset(token)
     return result
 
 
@@ -213,17 +193,15 @@ def run_update_on_copy(ds: Dataset, text: str, *, timeout: float | None = None) 
         copy.bind(prefix, ns)
     for s, p, o, g in ds.quads((None, None, None, None)):
         copy.graph(getattr(g, "identifier", g)).add((s, p, o))
-    _install_network_guard()
-    token = _network_blocked.set(True)
     try:
-        with deadline(timeout):
+        with no_network("during an update"), deadline(timeout):
             copy.update(update)
+    except NetworkBlocked as exc:
+        raise QueryError(str(exc)) from None
     except KGError:
         raise
     except Exception as exc:
         raise QueryError(f"update failed: {exc}") from None
-    finally:
-        _network_blocked.reset(token)
     return copy
 
 

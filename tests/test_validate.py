@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,15 @@ def test_unknown_file_in_triples_folder_is_an_error(project_copy: Path) -> None:
     (project_copy / "data" / "triples" / "notes.ttl").write_text("", encoding="utf-8")
     with pytest.raises(InputError, match=r"notes\.ttl"):
         validate(root=project_copy)
+
+
+def test_remote_jsonld_context_is_never_fetched(tmp_path: Path, listener) -> None:
+    from kg.errors import InputError
+    from kg.loader import load_dataset
+
+    url, received = listener
+    doc = tmp_path / "remote.jsonld"
+    doc.write_text(json.dumps({"@context": url, "@id": "http://example.org/a", "name": "x"}), encoding="utf-8")
+    with pytest.raises(InputError, match=r"remote\.jsonld"):
+        load_dataset([doc])
+    assert received == []
