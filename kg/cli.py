@@ -7,15 +7,9 @@ from pathlib import Path
 
 import click
 
+from kg import cli_export, cli_graph
+from kg.cli_options import DATA_OPTION
 from kg.errors import KGError, QueryError
-
-DATA_OPTION = click.option(
-    "--data",
-    "data",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Extra RDF file or folder to load on top of the shipped graph (repeatable).",
-)
 
 SHOWCASE = (
     "cosmoplat-chery-haier",
@@ -254,6 +248,10 @@ def showcase(data: tuple[Path, ...]) -> None:
         click.echo(format_result(run_query(ds, saved.text, timeout=30), "table", max_rows=25), nl=False)
     if not report.ok:
         sys.exit(1)
+
+
+cli_export.register(cli)
+cli_graph.register(cli)
 
 
 def main() -> None:

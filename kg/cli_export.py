@@ -1,0 +1,101 @@
+"""`kg export` and `kg docs`: the graph for other RDF tools, and the ontology's HTML reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.cli_options import DATA_OPTION
+from kg.errors import KGError
+
+
+def _format_for(fmt: str | None, output: Path | None) -> str:
+    from kg.export import SUFFIXES
+
+    if fmt:
+        return fmt
+    if output is not None and output.suffix.lower() in SUFFIXES:
+        return SUFFIXES[output.suffix.lower()]
+    return "turtle"
+
+
+@click.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["turtle", "trig", "nquads", "nt", "jsonld", "xml"]),
+    default=None,
+    help="turtle (default, or from the -o suffix), trig, nquads, nt, jsonld, xml. "
+    "trig, nquads and jsonld keep the named graphs; the others write their union.",
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE, not stdout.")
+@click.option("--graph", metavar="NAME", help="Only one graph: a001, entities, curated, ontology, a CURIE or IRI.")
+@click.option("--entities-only", is_flag=True, help="Only the shared entities (qdg:entities): types, labels, aliases.")
+@click.option(
+    "--with-ontology/--without-ontology",
+    default=None,
+    help="Add or leave out the ontology graph (default: with it for the whole graph, without for --graph).",
+)
+@click.option("--inferred", is_flag=True, help="Add what the ontology entails (OWL 2 RL) as the graph qdg:inferred.")
+@click.option("--inferred-only", is_flag=True, help="Only what the ontology entails from the chosen graphs.")
+@DATA_OPTION
+def export_command(
+    fmt: str | None,
+    output: Path | None,
+    graph: str | None,
+    entities_only: bool,
+    with_ontology: bool | None,
+    inferred: bool,
+    inferred_only: bool,
+    data: tuple[Path, ...],
+) -> None:
+    """Write the graph for other RDF tools: the same graph gives byte-identical output, run after run."""
+    from kg.export import Scope, export
+    from kg.loader import load_dataset
+
+    if inferred and inferred_only:
+        raise click.UsageError("--inferred adds to the export, --inferred-only replaces it: give one of them")
+    scope = Scope(
+        graph=graph,
+        entities_only=entities_only,
+        with_ontology=with_ontology,
+        inferred="only" if inferred_only else "add" if inferred else "none",
+    )
+    result = export(load_dataset(data), _format_for(fmt, output), scope)
+    if result.note and result.fmt != "turtle":  # Turtle carries the note as a header comment
+        click.echo(f"note: {result.note}", err=True)
+    if output is None:
+        click.echo(result.text, nl=False)
+        return
+    try:
+        output.write_bytes(result.text.encode("utf-8"))
+    except OSError as exc:
+        raise KGError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    from kg.export import QUAD_FORMATS
+
+    what = f"{result.quads} quads in" if result.fmt in QUAD_FORMATS else f"{result.triples} triples from"
+    click.echo(f"wrote {what} {len(result.graphs)} graph(s) as {result.fmt} to {output}", err=True)
+
+
+@click.command("docs")
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write index.html and core-classes.svg into (the committed copy is docs/ontology).",
+)
+def docs_command(out_dir: Path) -> None:
+    """Write the ontology's HTML reference (pyLODE, with a diagram of the core classes); it works offline."""
+    from kg.ontology_docs import write_docs
+
+    for path in write_docs(out_dir):
+        click.echo(f"wrote {path}", err=True)
+
+
+def register(group: click.Group) -> None:
+    """Add `export` and `docs` to the `kg` command group."""
+    group.add_command(export_command)
+    group.add_command(docs_command)

@@ -1,0 +1,182 @@
+"""`kg graph` (draw or export a view of the graph) and `kg central` (the most central entities)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.cli_options import DATA_OPTION
+from kg.errors import KGError
+
+_ALL_NODES = click.option(
+    "--all-nodes",
+    is_flag=True,
+    help="Paths and centrality also through records, articles and values (by default entities only).",
+)
+
+
+def _convert(
+    ds, literals: str, classes: tuple[str, ...], predicates: tuple[str, ...], ontology: bool, statements: bool
+):
+    from kg.resolve import resolve_entity
+
+    return {
+        "literals": literals,
+        "classes": [resolve_entity(ds, c) for c in classes],
+        "predicates": [resolve_entity(ds, p) for p in predicates],
+        "ontology": ontology,
+        "statements": statements,
+    }
+
+
+def _query_text(spec: str) -> tuple[str, str]:
+    from kg.saved import find_saved
+
+    path = Path(spec)
+    if path.is_file():
+        try:
+            return path.read_text(encoding="utf-8"), path.stem
+        except OSError as exc:
+            raise KGError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    saved = find_saved(spec)
+    if saved is None:
+        raise KGError(f"--query {spec!r} is neither a file nor a saved query (see `kg queries`)")
+    return saved.text, saved.name
+
+
+@click.command("graph")
+@click.option("--focus", metavar="ENTITY", help="The neighbourhood of an entity (label, alias, CURIE or IRI).")
+@click.option("--depth", type=click.IntRange(min=0), default=1, show_default=True, help="Links from --focus.")
+@click.option(
+    "--hub-limit",
+    type=click.IntRange(min=0),
+    default=25,
+    show_default=True,
+    help="With --focus, do not walk through nodes with more neighbours than this (e.g. Qingdao); 0 = no limit.",
+)
+@click.option("--path", "path", nargs=2, metavar="A B", help="The shortest paths between two entities.")
+@click.option("--query", "query", metavar="FILE.rq|NAME", help="A CONSTRUCT query's graph, or what a SELECT names.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "graphml", "gexf", "json"]),
+    help="Default: from the output file's suffix, else html.",
+)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
+@click.option("--title", help="Heading of the HTML page.")
+@click.option(
+    "--literals",
+    type=click.Choice(["attributes", "nodes"]),
+    default="attributes",
+    show_default=True,
+    help="Literal values as node attributes or as nodes of their own.",
+)
+@click.option("--class", "classes", multiple=True, metavar="CLASS", help="Only nodes of this class (repeatable).")
+@click.option("--predicate", "predicates", multiple=True, metavar="P", help="Only links with this predicate.")
+@click.option("--ontology", is_flag=True, help="Include the ontology's own terms (classes, units, ...) as nodes.")
+@click.option("--statements", is_flag=True, help="Include the rdf:Statement reifications as nodes.")
+@_ALL_NODES
+@DATA_OPTION
+def graph_command(
+    focus: str | None,
+    depth: int,
+    hub_limit: int,
+    path: tuple[str, str] | None,
+    query: str | None,
+    fmt: str | None,
+    output: Path,
+    title: str | None,
+    literals: str,
+    classes: tuple[str, ...],
+    predicates: tuple[str, ...],
+    ontology: bool,
+    statements: bool,
+    all_nodes: bool,
+    data: tuple[Path, ...],
+) -> None:
+    """Draw a view of the graph as an offline HTML page, or export it for Gephi, Cytoscape or d3.
+
+    Without --focus, --path or --query: the whole graph.
+    """
+    from kg.loader import load_dataset
+    from kg.netexport import format_for, write_graph
+    from kg.nethtml import write_html
+    from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
+    from kg.resolve import label_of, resolve_entity
+
+    if sum(x is not None for x in (focus, path, query)) > 1:
+        raise click.UsageError("give at most one of --focus, --path and --query")
+    ds = load_dataset(data)
+    options = _convert(ds, literals, classes, predicates, ontology, statements)
+    centre = None
+    if query is not None:
+        from kg.query import run_query
+
+        text, name = _query_text(query)
+        view = query_graph(ds, run_query(ds, text, timeout=30), **options)
+        default_title = f"Query: {name}"
+    else:
+        view = whole_graph(ds, **options)
+        default_title = "Qingdao industrial knowledge graph"
+    if focus is not None:
+        node = resolve_entity(ds, focus)
+        centre = str(node)
+        view = neighbourhood(view, node, depth, hub_limit or None)
+        default_title = f"{label_of(ds, node)} and its links (depth {depth})"
+    elif path is not None:
+        a, b = (resolve_entity(ds, name) for name in path)
+        view = paths_between(view if all_nodes else entity_graph(view), a, b)
+        default_title = f"How {label_of(ds, a)} and {label_of(ds, b)} are linked"
+    fmt = format_for(output, fmt)
+    if fmt == "html":
+        write_html(view, output, title or default_title, focus=centre)
+    else:
+        if title:
+            view.graph["title"] = title
+        write_graph(view, output, fmt)
+    click.echo(f"wrote {output} ({fmt}): {view.number_of_nodes()} nodes, {view.number_of_edges()} links", err=True)
+
+
+@click.command("central")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many entities to list.")
+@click.option("--path", "path", nargs=2, metavar="A B", help="Also print a shortest path between two entities.")
+@_ALL_NODES
+@DATA_OPTION
+def central_command(top: int, path: tuple[str, str] | None, all_nodes: bool, data: tuple[Path, ...]) -> None:
+    """The most central entities (betweenness, then degree), the connected components, a shortest path."""
+    from kg.loader import load_dataset
+    from kg.netviews import centrality, components, entity_graph, shortest_path, whole_graph
+    from kg.resolve import resolve_entity
+    from kg.results import Rows, format_table
+
+    ds = load_dataset(data)
+    full = whole_graph(ds)
+    graph = full if all_nodes else entity_graph(full)
+    rows = [
+        (str(i), c.label, c.group, str(c.links), f"{c.degree:.3f}", f"{c.betweenness:.3f}")
+        for i, c in enumerate(centrality(graph, top), start=1)
+    ]
+    header = ["rank", "entity", "class", "links", "degree", "betweenness"]
+    click.echo(format_table(Rows(header, rows)))  # type: ignore[arg-type]
+    parts = components(graph)
+    isolated = sum(1 for c in parts if len(c) == 1)
+    largest = len(parts[0]) if parts else 0
+    click.echo(
+        f"\n{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links; {len(parts)} connected components, "
+        f"the largest with {largest} nodes; {isolated} isolated."
+    )
+    if path is not None:
+        a, b = (resolve_entity(ds, name) for name in path)
+        steps = shortest_path(graph, a, b)
+        click.echo(f"\nPath from {graph.nodes[str(a)]['label']} to {graph.nodes[str(b)]['label']} (hubs avoided):")
+        for u, v, direction, attrs in steps:
+            left, right = graph.nodes[u]["label"], graph.nodes[v]["label"]
+            sources = ", ".join(attrs.get("sources", "").split()) or "no source"
+            click.echo(f"  {left} {direction} {attrs.get('label', '')} {direction} {right}  [{sources}]")
+
+
+def register(group: click.Group) -> None:
+    """Add `graph` and `central` to the `kg` command group."""
+    group.add_command(graph_command)
+    group.add_command(central_command)

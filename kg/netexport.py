@@ -1,0 +1,59 @@
+"""Graph files for other tools: GraphML (Gephi, Cytoscape, yEd), GEXF (Gephi), node-link JSON (d3, Cytoscape.js).
+
+All three are written by networkx. The graph from ``kg.netgraph`` already meets what the readers
+need: every attribute value is a string and every edge key (written as the edge id) is unique.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import networkx as nx
+
+from kg.errors import KGError
+
+FORMATS = ("html", "graphml", "gexf", "json")
+SUFFIXES = {".html": "html", ".htm": "html", ".graphml": "graphml", ".gexf": "gexf", ".json": "json"}
+
+
+def format_for(path: Path, fmt: str | None) -> str:
+    """The format asked for, else the one the file's suffix names, else HTML."""
+    if fmt:
+        return fmt
+    return SUFFIXES.get(Path(path).suffix.lower(), "html")
+
+
+def node_link_json(graph: nx.MultiDiGraph) -> str:
+    """Node-link JSON: ``{"nodes": [{"id": …}], "links": [{"source": …, "target": …, "key": …}], …}``."""
+    return json.dumps(nx.node_link_data(graph, edges="links"), ensure_ascii=False, indent=1)
+
+
+def read_node_link_json(text: str) -> nx.MultiDiGraph:
+    """The graph back from ``node_link_json``."""
+    return nx.node_link_graph(json.loads(text), directed=True, multigraph=True, edges="links")
+
+
+def _with_edge_ids(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """A copy whose edges carry their key as ``id``: networkx's GEXF writer numbers edges 0, 1, … unless
+    an edge has an ``id``, and the reader gives the id back as an attribute."""
+    copy = graph.copy()
+    for _, _, key, data in copy.edges(keys=True, data=True):
+        data["id"] = key
+    return copy
+
+
+def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
+    """Write ``graph`` as GraphML, GEXF or node-link JSON."""
+    path = Path(path)
+    try:
+        if fmt == "graphml":
+            nx.write_graphml(graph, path, encoding="utf-8", prettyprint=True)
+        elif fmt == "gexf":
+            nx.write_gexf(_with_edge_ids(graph), path, encoding="utf-8", prettyprint=True)
+        elif fmt == "json":
+            path.write_text(node_link_json(graph), encoding="utf-8")
+        else:
+            raise KGError(f"unknown graph format {fmt!r}; use one of {', '.join(FORMATS)}")
+    except OSError as exc:
+        raise KGError(f"{path}: cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,174 @@
+"""Views of the relationship graph (neighbourhood, paths, query result) and the analyses researchers ask for.
+
+Each view returns a MultiDiGraph that keeps every attribute of the full graph, so any view can be
+exported or drawn. Links are followed in both directions: "Chery built the platform" links Chery
+and the platform whichever way the predicate points.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from itertools import islice, pairwise
+
+import networkx as nx
+from rdflib import Dataset, URIRef
+from rdflib.query import Result
+
+from kg.errors import KGError
+from kg.netgraph import rdf_to_nx
+
+#: Node kinds that link entities without being one: records, articles and literal values.
+ENTITY_KINDS = frozenset({"entity", "resource"})
+
+#: Nodes with more distinct neighbours than this are not walked through by ``neighbourhood``.
+HUB_LIMIT = 25
+
+
+def whole_graph(ds: Dataset, **options: object) -> nx.MultiDiGraph:
+    """The whole dataset as a graph (see ``kg.netgraph.rdf_to_nx`` for the options)."""
+    return rdf_to_nx(ds, **options)  # type: ignore[arg-type]
+
+
+def _require(graph: nx.MultiDiGraph, node: URIRef | str) -> str:
+    nid = str(node)
+    if nid not in graph:
+        raise KGError(f"{node} is not in the graph (is it filtered out by --class or --predicate?)")
+    return nid
+
+
+def neighbourhood(
+    graph: nx.MultiDiGraph, node: URIRef | str, depth: int = 1, hub_limit: int | None = HUB_LIMIT
+) -> nx.MultiDiGraph:
+    """Everything within ``depth`` links of a node, with every link among those nodes.
+
+    A hub (a node other than the centre with more than ``hub_limit`` distinct neighbours, e.g.
+    Qingdao, which nearly everything is located in) is shown but not walked through: through it
+    every neighbourhood of depth 2 would be most of the graph. ``hub_limit=None`` walks through all.
+    """
+    if depth < 0:
+        raise KGError("depth must be 0 or more")
+    centre = _require(graph, node)
+    undirected = graph.to_undirected(as_view=True)
+    seen, frontier = {centre}, [centre]
+    for _ in range(depth):
+        nxt = []
+        for n in frontier:
+            if n != centre and hub_limit is not None and len(undirected[n]) > hub_limit:
+                continue
+            for m in undirected[n]:
+                if m not in seen:
+                    seen.add(m)
+                    nxt.append(m)
+        frontier = nxt
+    return graph.subgraph(seen).copy()
+
+
+def entity_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """Only the entities: records, articles and literal nodes left out (they link everything to everything)."""
+    keep = [n for n, kind in graph.nodes(data="kind") if kind in ENTITY_KINDS]
+    return graph.subgraph(keep).copy()
+
+
+def _hub_weighted(graph: nx.MultiDiGraph) -> nx.Graph:
+    """The undirected simple graph with each link costing 1 + log2 of the larger degree of its ends, so
+    that among paths of equal length those through hubs (Qingdao is linked to nearly everything) come last."""
+    simple = nx.Graph(graph.to_undirected(as_view=True))
+    for u, v, data in simple.edges(data=True):
+        data["cost"] = 1 + math.log2(max(simple.degree(u), simple.degree(v)))
+    return simple
+
+
+def paths_between(
+    graph: nx.MultiDiGraph, a: URIRef | str, b: URIRef | str, max_paths: int = 5, max_extra: int = 2
+) -> nx.MultiDiGraph:
+    """The best paths between two nodes (at most ``max_paths``, at most ``max_extra`` links longer than the
+    shortest), hubs avoided as in ``shortest_path``. Every link between consecutive nodes of a path is kept,
+    in whichever direction it points."""
+    start, end = _require(graph, a), _require(graph, b)
+    simple = _hub_weighted(graph)
+    try:
+        found = list(islice(nx.shortest_simple_paths(simple, start, end, weight="cost"), max_paths * 4))
+    except nx.NetworkXNoPath:
+        raise KGError(f"no path links {a} and {b}") from None
+    fewest = min(len(p) for p in found)
+    found = [p for p in found if len(p) <= fewest + max_extra][:max_paths]
+    edges = set()
+    for path in found:
+        for u, v in pairwise(path):
+            edges.update((u, v, k) for k in graph.get_edge_data(u, v, default={}))
+            edges.update((v, u, k) for k in graph.get_edge_data(v, u, default={}))
+    return graph.edge_subgraph(edges).copy()
+
+
+def query_graph(ds: Dataset, result: Result, **options: object) -> nx.MultiDiGraph:
+    """A query's result as a graph: a CONSTRUCT/DESCRIBE result converted with the dataset's labels and
+    sources; a SELECT result as the whole graph restricted to the resources the answer names."""
+    from kg.query import construct_graph
+
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return rdf_to_nx(construct_graph(result), context=ds, **options)  # type: ignore[arg-type]
+    if result.type != "SELECT":
+        raise KGError(f"a {result.type} query has no graph to draw; use SELECT or CONSTRUCT")
+    named = {str(term) for row in result for term in row if isinstance(term, URIRef)}
+    full = rdf_to_nx(ds, **options)  # type: ignore[arg-type]
+    return full.subgraph(n for n in full if n in named).copy()
+
+
+@dataclass(frozen=True)
+class Central:
+    node: str
+    label: str
+    group: str
+    degree: float
+    betweenness: float
+    links: int
+
+
+def centrality(graph: nx.MultiDiGraph, top: int = 10) -> list[Central]:
+    """The most central nodes: normalised degree and betweenness over distinct neighbours, either direction.
+
+    Sorted by betweenness (who bridges the graph), then degree.
+    """
+    simple = nx.Graph(graph.to_undirected(as_view=True))
+    simple.remove_edges_from(nx.selfloop_edges(simple))
+    degree = nx.degree_centrality(simple) if len(simple) > 1 else dict.fromkeys(simple, 0.0)
+    between = nx.betweenness_centrality(simple)
+    ranked = sorted(simple, key=lambda n: (-between[n], -degree[n], n))[:top]
+    return [
+        Central(
+            n,
+            graph.nodes[n].get("label", n),
+            graph.nodes[n].get("group", ""),
+            degree[n],
+            between[n],
+            simple.degree(n),
+        )
+        for n in ranked
+    ]
+
+
+def components(graph: nx.MultiDiGraph) -> list[set[str]]:
+    """Connected components (links in either direction), largest first."""
+    return sorted(nx.weakly_connected_components(graph), key=lambda c: (-len(c), min(c)))
+
+
+def shortest_path(graph: nx.MultiDiGraph, a: URIRef | str, b: URIRef | str) -> list[tuple[str, str, str, dict]]:
+    """The most telling short path, as (from, to, direction, edge attributes) steps ("→" follows the predicate).
+
+    Each link costs 1 + log2 of the larger degree of its ends: a path through a hub says little.
+    """
+    start, end = _require(graph, a), _require(graph, b)
+    try:
+        nodes = nx.shortest_path(_hub_weighted(graph), start, end, weight="cost")
+    except nx.NetworkXNoPath:
+        raise KGError(f"no path links {a} and {b}") from None
+    steps = []
+    for u, v in pairwise(nodes):
+        forward = graph.get_edge_data(u, v)
+        if forward:
+            steps.append((u, v, "→", forward[min(forward)]))
+        else:
+            backward = graph.get_edge_data(v, u)
+            steps.append((u, v, "←", backward[min(backward)]))
+    return steps
