@@ -12,6 +12,9 @@ stays cheap for the CLI:
 - ``saved_queries()`` — the competency questions in ``queries/``.
 - ``validate()`` — SHACL and the project's checks; ``report.ok``, ``report.findings``.
 - ``project_root()`` — the checkout holding the data (articles' ``qdo:sourceFile`` is relative to it).
+- ``rdf_to_nx(ds)``, ``neighbourhood(g, iri, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —
+  networkx views; ``notebook_view(g, title)``, ``write_html(g, path, title)``, ``write_graph(g, path, fmt)``.
+- ``export_rdf(ds, fmt, ExportScope(...))`` — deterministic Turtle, TriG, N-Quads, N-Triples, JSON-LD, RDF/XML.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_API = {
+_API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module, attribute)
     "load_dataset": "kg.loader",
     "run_query": "kg.query",
     "construct_graph": "kg.query",
@@ -32,6 +35,15 @@ _API = {
     "saved_queries": "kg.saved",
     "validate": "kg.validation",
     "project_root": "kg.project",
+    "rdf_to_nx": "kg.netgraph",
+    "neighbourhood": "kg.netviews",
+    "paths_between": "kg.netviews",
+    "centrality": "kg.netviews",
+    "notebook_view": "kg.nethtml",
+    "write_html": "kg.nethtml",
+    "write_graph": "kg.netexport",
+    "export_rdf": ("kg.export", "export"),
+    "ExportScope": ("kg.export", "Scope"),
 }
 
 __all__ = ["__version__", *sorted(_API)]
@@ -39,5 +51,6 @@ __all__ = ["__version__", *sorted(_API)]
 
 def __getattr__(name: str):  # PEP 562: defer heavy imports (rdflib, pyshacl) until used
     if name in _API:
-        return getattr(import_module(_API[name]), name)
+        module, attribute = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
+        return getattr(import_module(module), attribute)
     raise AttributeError(name)

@@ -209,4 +209,6 @@ def construct_graph(result: Result) -> Graph:
     """The graph a CONSTRUCT or DESCRIBE query built."""
     if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
         raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
+    for prefix, ns in PREFIXES.items():
+        result.graph.bind(prefix, ns, override=True)
     return result.graph

@@ -15,6 +15,7 @@ import nbformat
 from nbclient import NotebookClient
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+INTERACTIVE_PLACEHOLDER = "[interactive graph: run this notebook to explore it; it is not stored in git]"
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
@@ -32,6 +33,10 @@ def normalise(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for index, cell in enumerate(nb.cells):
         cell.id = f"cell-{index:02d}"
         cell.metadata = {}
+        for output in cell.get("outputs", []):
+            if "iframe srcdoc" in output.get("data", {}).get("text/html", ""):
+                # The interactive view is a whole offline page (~1 MB); GitHub cannot run it anyway.
+                output.data = {"text/plain": INTERACTIVE_PLACEHOLDER}
     return nb
 
 
