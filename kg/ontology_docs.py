@@ -221,7 +221,7 @@ def _import_pylode():
     try:
         from pylode import OntPub
     except ImportError:
-        raise KGError("kg docs needs pyLODE 3.3: pip install 'pylode>=3.3.4,<3.4'") from None
+        raise KGError("kg docs needs pyLODE 3.3: pip install -e '.[docs]' (or 'pylode>=3.3.4,<3.4')") from None
     finally:
         for handler in [h for h in root.handlers if h not in handlers]:
             root.removeHandler(handler)
