@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg import cli_export, cli_graph
+from kg import cli_export, cli_graph, cli_serve
 from kg.cli_options import DATA_OPTION
 from kg.errors import KGError, QueryError
 
@@ -252,6 +252,7 @@ def showcase(data: tuple[Path, ...]) -> None:
 
 cli_export.register(cli)
 cli_graph.register(cli)
+cli_serve.register(cli)
 
 
 def main() -> None:

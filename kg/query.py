@@ -87,7 +87,7 @@ def parse_query(text: str, allow_network: bool = False) -> Query:
     return query
 
 
-def _dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
+def dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
     """The dataset a FROM / FROM NAMED clause describes, built from graphs already in ``ds``.
 
     Hand-written because rdflib either dereferences the IRIs over the network or, with loading
@@ -154,7 +154,7 @@ def run_query(
     target = ds
     clauses = query.algebra.get("datasetClause")
     if clauses and not allow_network:
-        target = _dataset_view(ds, clauses)
+        target = dataset_view(ds, clauses)
         query.algebra["datasetClause"] = None
     init = {Variable(k): v for k, v in (bindings or {}).items()}
     try:

@@ -1,0 +1,157 @@
+"""One SPARQL 1.1 Protocol query answered over a loaded Dataset: parse safely, pick the dataset the request
+names, run, negotiate the format and serialize. Runs inside a worker process (see kg.workers)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import Dataset, URIRef
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.query import Result
+
+from kg.errors import KGError, QueryError
+from kg.namespaces import PREFIXES
+from kg.negotiation import choose
+from kg.netguard import NetworkBlocked, no_network
+from kg.query import dataset_view, is_update, parse_query
+from kg.results import format_delimited, format_json, format_xml, rows
+
+# Media type offered -> internal format; the first of each list is what "*/*" gets.
+TABLE_TYPES = {
+    "application/sparql-results+json": "json",
+    "application/json": "json",
+    "application/sparql-results+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+    "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_TYPES = {
+    "text/turtle": "turtle",
+    "application/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "application/rdf+xml": "xml",
+}
+TEXT_TYPES = ("text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A query request as the HTTP layer received it."""
+
+    text: str
+    accept: str | None = None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    graph_view: bool = False  # answer with the workbench's HTML graph of the result instead
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What to send back: HTTP status, Content-Type and body."""
+
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def error(status: int, message: str) -> Answer:
+    """A short plain-text error (never a stack trace)."""
+    return Answer(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode("utf-8"))
+
+
+def _run(ds: Dataset, query: Query, job: Job) -> Result:
+    """Run a parsed query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
+    select graphs already in the dataset (kg.query's rule)."""
+    clauses = [{"default": URIRef(g)} for g in job.default_graphs] + [{"named": URIRef(g)} for g in job.named_graphs]
+    clauses = clauses or query.algebra.get("datasetClause")
+    target = dataset_view(ds, clauses) if clauses else ds
+    query.algebra["datasetClause"] = None
+    try:
+        with no_network("during a query"):
+            result = target.query(query)
+            if result.type == "SELECT":
+                result.bindings  # noqa: B018 - evaluate now, inside the network guard
+            elif result.type in ("CONSTRUCT", "DESCRIBE"):
+                result.graph  # noqa: B018
+    except NetworkBlocked as exc:
+        raise QueryError(str(exc)) from None
+    except RecursionError:
+        raise QueryError("query too deeply nested to evaluate") from None
+    except Exception as exc:  # evaluation errors from rdflib
+        raise QueryError(f"query failed: {exc}") from None
+    return result
+
+
+_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+
+
+def _content_type(media: str) -> str:
+    return f"{media}; charset=utf-8" if media in TEXT_TYPES else media
+
+
+def _ask_body(answer: bool, fmt: str) -> str:
+    """ASK as CSV/TSV: a single ``_askResult`` column, as other stores write it (the W3C formats cover SELECT)."""
+    value = "true" if answer else "false"
+    return f"_askResult\r\n{value}\r\n" if fmt == "csv" else f"?_askResult\n{value}\n"
+
+
+def _table_body(result: Result, fmt: str) -> str | bytes:
+    if result.type == "ASK":
+        return _ask_body(bool(result.askAnswer), fmt) if fmt in ("csv", "tsv") else result.serialize(format=fmt)
+    if fmt == "xml":
+        return format_xml(result)
+    data = rows(result)
+    return format_json(data) if fmt == "json" else format_delimited(data, "," if fmt == "csv" else "\t")
+
+
+def _graph_page(ds: Dataset, query: Query, job: Job, max_rows: int) -> Answer:
+    """The result drawn as the offline, escaped vis-network page `kg graph` writes."""
+    from kg.nethtml import render_html
+    from kg.netviews import query_graph
+
+    try:
+        result = _run(ds, query, job)
+        graph = query_graph(ds, result)
+    except KGError as exc:
+        return error(400, str(exc))
+    if graph.number_of_nodes() > max_rows:
+        return error(400, f"graph too large: {graph.number_of_nodes()} nodes, the server's cap is {max_rows}")
+    return Answer(200, "text/html; charset=utf-8", render_html(graph, "Query result").encode("utf-8"))
+
+
+def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
+    """The full protocol answer for one query request."""
+    try:
+        query = parse_query(job.text)
+    except QueryError as exc:
+        return error(403 if is_update(job.text) else 400, str(exc))
+    form = _FORMS.get(query.algebra.name, "SELECT")
+    if job.graph_view:
+        return _graph_page(ds, query, job, max_rows)
+    types = GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else TABLE_TYPES
+    media = choose(job.accept, list(types))
+    if media is None:
+        return error(406, f"cannot send a {form} result as {job.accept}; acceptable: {', '.join(types)}")
+    fmt = types[media]
+    try:
+        result = _run(ds, query, job)
+    except KGError as exc:
+        return error(400, str(exc))
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        size, unit = len(result.graph), "triples"
+    else:
+        size, unit = (len(result.bindings) if result.type == "SELECT" else 0), "rows"
+    if size > max_rows:
+        return error(400, f"result too large: {size} {unit}, the server's cap is {max_rows}; add a LIMIT")
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        for prefix, ns in PREFIXES.items():
+            result.graph.bind(prefix, ns, override=True)
+        body = result.graph.serialize(format=fmt)
+    else:
+        body = _table_body(result, fmt)
+    raw = body if isinstance(body, bytes) else body.encode("utf-8")
+    return Answer(200, _content_type(media), raw)
