@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import threading
@@ -58,3 +59,37 @@ def listener() -> Iterator[tuple[str, list[bytes]]]:
     stop.set()
     thread.join(timeout=2)
     server.close()
+
+
+def missing_tool(why: str) -> None:
+    """Skip a test whose outside tool is missing — but fail in CI, where .ci/run installs it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (required in CI: .ci/run installs it)")
+    pytest.skip(why)
+
+
+CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_tool("playwright is not installed")
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        missing_tool(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

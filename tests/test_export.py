@@ -20,7 +20,7 @@ from kg.errors import InputError, KGError
 from kg.export import FORMATS, QUAD_FORMATS, Scope, context, export, select
 from kg.loader import load_dataset
 from kg.namespaces import ART, CURATED_GRAPH, ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, QD, QDO
-from tests.conftest import ROOT
+from tests.conftest import ROOT, missing_tool
 
 N3_COUNT = ROOT / "tools" / "n3count" / "count.js"
 #: A TriG file with what the shipped data lacks: blank nodes (one shared by two graphs), a list, the
@@ -232,12 +232,8 @@ def test_cli_writes_file_notes_flattening_and_refuses_bad_input(tmp_path: Path) 
 
 def need(tool: str, found: object) -> None:
     """Skip without the tool on a developer's machine; fail in CI (CI=true), where .ci/run installs it."""
-    if found:
-        return
-    message = f"{tool} is not installed (see .ci/run for how CI installs it)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    if not found:
+        missing_tool(f"{tool} is not installed")
 
 
 @pytest.fixture(scope="module")

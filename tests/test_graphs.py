@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from html.parser import HTMLParser
@@ -25,6 +24,7 @@ from kg.netgraph import is_ontology_term, rdf_to_nx
 from kg.nethtml import notebook_view, render_html
 from kg.netviews import centrality, components, entity_graph, neighbourhood, paths_between, query_graph, shortest_path
 from kg.query import run_query
+from tests.conftest import missing_tool
 
 COSMOPLAT, CHERY, HAIER, PLATFORM = (str(QD[n]) for n in ("COSMOPlat", "Chery", "Haier", "CheryAutoPlatform"))
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "p", "main", "div", "aside", "h2"}
@@ -284,9 +284,7 @@ def test_cli_graph_and_central(tmp_path: Path) -> None:
 @pytest.mark.parametrize("engine", ["sfdp", "networkx"])
 def test_layout_positions_every_node(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if engine == "sfdp" and not shutil.which("sfdp"):
-        if os.environ.get("CI") == "true":
-            pytest.fail("Graphviz's sfdp is required in CI (.ci/run installs graphviz)")
-        pytest.skip("Graphviz's sfdp is not installed")
+        missing_tool("Graphviz's sfdp is not installed")
     if engine == "networkx":
         monkeypatch.setattr(netlayout.shutil, "which", lambda name: None)  # as on a machine without Graphviz
     graph = nx.MultiDiGraph(nx.barabasi_albert_graph(netlayout.PHYSICS_LIMIT + 50, 2, seed=3))

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from kg.negotiation import choose
 from kg.project import queries_dir
 from kg.server import SD, SparqlServer
 from kg.workers import QueryPool
-from tests.conftest import ROOT
+from tests.conftest import ROOT, missing_tool
 
 pytestmark = [
     pytest.mark.server,
@@ -366,9 +365,7 @@ def test_choose(accept: str | None, chosen: str | None) -> None:
 def _curl() -> str:
     path = shutil.which("curl")
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("curl is missing (required in CI: .ci/run installs it)")
-        pytest.skip("curl is not installed")
+        missing_tool("curl is not installed")
     return path
 
 
@@ -457,37 +454,7 @@ def test_literal_escapes_survive_the_round_trip(endpoint: str) -> None:
 
 # --- the workbench page in a real headless Chromium -----------------------------------------------------------
 
-CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 INJECTED = '<img src=x onerror="window.__pwned=1">'
-
-
-def _missing(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (required in CI: .ci/run installs chromium and playwright)")
-    pytest.skip(why)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed")
-    if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
-        _missing(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
