@@ -75,7 +75,7 @@ def _parse_param(ds, raw: str):
     from rdflib import Literal
     from rdflib.util import from_n3
 
-    from kg.namespaces import PREFIXES
+    from kg.namespaces import bind_prefixes
     from kg.resolve import resolve_entity
 
     name, sep, value = raw.partition("=")
@@ -85,8 +85,7 @@ def _parse_param(ds, raw: str):
         from rdflib import Graph
 
         nsm = Graph().namespace_manager
-        for prefix, ns in PREFIXES.items():
-            nsm.bind(prefix, ns, override=True)
+        bind_prefixes(nsm)
         try:
             term = from_n3(value, nsm=nsm)
         except Exception:

@@ -10,10 +10,9 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import KGError, QueryError
-from kg.namespaces import PREFIXES
+from kg.namespaces import bind_prefixes
 from kg.negotiation import choose
-from kg.netguard import NetworkBlocked, no_network
-from kg.query import dataset_view, is_update, parse_query
+from kg.query import execute, is_update, parse_query
 from kg.results import format_delimited, format_json, format_xml, rows
 
 # Media type offered -> internal format; the first of each list is what "*/*" gets.
@@ -65,25 +64,9 @@ def error(status: int, message: str) -> Answer:
 
 def _run(ds: Dataset, query: Query, job: Job) -> Result:
     """Run a parsed query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
-    select graphs already in the dataset (kg.query's rule)."""
+    select graphs already in the dataset (kg.query's rule). The worker process enforces the time limit."""
     clauses = [{"default": URIRef(g)} for g in job.default_graphs] + [{"named": URIRef(g)} for g in job.named_graphs]
-    clauses = clauses or query.algebra.get("datasetClause")
-    target = dataset_view(ds, clauses) if clauses else ds
-    query.algebra["datasetClause"] = None
-    try:
-        with no_network("during a query"):
-            result = target.query(query)
-            if result.type == "SELECT":
-                result.bindings  # noqa: B018 - evaluate now, inside the network guard
-            elif result.type in ("CONSTRUCT", "DESCRIBE"):
-                result.graph  # noqa: B018
-    except NetworkBlocked as exc:
-        raise QueryError(str(exc)) from None
-    except RecursionError:
-        raise QueryError("query too deeply nested to evaluate") from None
-    except Exception as exc:  # evaluation errors from rdflib
-        raise QueryError(f"query failed: {exc}") from None
-    return result
+    return execute(ds, query, clauses=clauses or query.algebra.get("datasetClause"))
 
 
 _FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
@@ -148,8 +131,7 @@ def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
     if size > max_rows:
         return error(400, f"result too large: {size} {unit}, the server's cap is {max_rows}; add a LIMIT")
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        for prefix, ns in PREFIXES.items():
-            result.graph.bind(prefix, ns, override=True)
+        bind_prefixes(result.graph)
         body = result.graph.serialize(format=fmt)
     else:
         body = _table_body(result, fmt)

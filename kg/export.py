@@ -21,8 +21,9 @@ from rdflib.plugins.serializers.trig import TrigSerializer
 
 from kg.errors import KGError
 from kg.loader import new_dataset
-from kg.namespaces import ENTITIES_GRAPH, GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, PREFIXES, article_iri
+from kg.namespaces import ENTITIES_GRAPH, GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, PREFIXES, article_iri, bind_prefixes
 from kg.project import ARTICLE_FILE, project_root
+from kg.resolve import curie
 
 #: Our format names → rdflib's serializer names.
 FORMATS: dict[str, str] = {
@@ -86,15 +87,6 @@ def _context_document() -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise KGError(f"{path}: cannot read the JSON-LD context: {exc}") from None
-
-
-def curie(iri: URIRef) -> str:
-    """``art:a001`` for an IRI under a project prefix (the longest that fits), else ``<iri>``."""
-    fits = [(len(ns), p) for p, ns in PREFIXES.items() if str(iri).startswith(ns) and len(iri) > len(ns)]
-    if not fits:
-        return f"<{iri}>"
-    size, prefix = max(fits)
-    return f"{prefix}:{iri[size:]}"
 
 
 def named_graphs(ds: Dataset) -> list[URIRef]:
@@ -229,8 +221,7 @@ class _SortedTrigSerializer(TrigSerializer):
 
 def _union(quads: list[Quad], cls: type[Graph] = Graph) -> Graph:
     union = cls(bind_namespaces="core")
-    for prefix, ns in PREFIXES.items():
-        union.bind(prefix, ns, override=True, replace=True)
+    bind_prefixes(union)
     for s, p, o, _ in quads:
         union.add((s, p, o))
     return union

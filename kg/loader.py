@@ -10,7 +10,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from kg.errors import InputError
-from kg.namespaces import PREFIXES
+from kg.namespaces import bind_prefixes
 from kg.netguard import NetworkBlocked, no_network
 from kg.project import Source, shipped_sources
 
@@ -35,8 +35,7 @@ _XML_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 def new_dataset() -> Dataset:
     """An empty Dataset with the project's prefixes bound and the default graph as the union."""
     ds = Dataset(default_union=True)
-    for prefix, ns in PREFIXES.items():
-        ds.bind(prefix, ns, override=True, replace=True)
+    bind_prefixes(ds)
     return ds
 
 

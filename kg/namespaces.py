@@ -62,6 +62,12 @@ STANDARD_VOCABULARIES: tuple[str, ...] = (
 )
 
 
+def bind_prefixes(target: object) -> None:
+    """Bind the project's prefixes on a Graph, Dataset or NamespaceManager (ours win over rdflib's defaults)."""
+    for prefix, ns in PREFIXES.items():
+        target.bind(prefix, ns, override=True, replace=True)
+
+
 def article_iri(short_id: str) -> URIRef:
     """IRI of an article (and of its named graph) from its short id, e.g. ``a002``."""
     return ART[short_id]

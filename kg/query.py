@@ -21,7 +21,7 @@ from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import KGError, QueryError
-from kg.namespaces import PREFIXES
+from kg.namespaces import PREFIXES, bind_prefixes
 from kg.netguard import NetworkBlocked, no_network
 
 DEFAULT_TIMEOUT = 30.0
@@ -151,15 +151,33 @@ def run_query(
     The result is fully evaluated before returning, so ``timeout`` (seconds) bounds all the work.
     """
     query = parse_query(text, allow_network=allow_network)
+    clauses = None if allow_network else query.algebra.get("datasetClause")
+    init = {Variable(k): v for k, v in (bindings or {}).items()}
+    return execute(ds, query, init, clauses=clauses, timeout=timeout, allow_network=allow_network)
+
+
+def execute(
+    ds: Dataset,
+    query: Query,
+    init: Mapping[Variable, URIRef | Literal | BNode] | None = None,
+    *,
+    clauses: list | None = None,
+    timeout: float | None = None,
+    allow_network: bool = False,
+) -> Result:
+    """Evaluate a parsed query to the end, under the network guard and the deadline.
+
+    ``clauses`` (FROM / FROM NAMED, or the protocol's graph parameters) select graphs of ``ds``;
+    they replace the query's own dataset clause, which is never dereferenced.
+    """
     target = ds
-    clauses = query.algebra.get("datasetClause")
-    if clauses and not allow_network:
+    if clauses:
         target = dataset_view(ds, clauses)
         query.algebra["datasetClause"] = None
-    init = {Variable(k): v for k, v in (bindings or {}).items()}
+    why = "during a query; use --allow-network to permit it"
     try:
-        with no_network("during a query; use --allow-network to permit it", allowed=allow_network), deadline(timeout):
-            result = target.query(query, initBindings=init)
+        with no_network(why, allowed=allow_network), deadline(timeout):
+            result = target.query(query, initBindings=init or {})
             if result.type == "SELECT":
                 result.bindings  # noqa: B018 - forces evaluation inside the deadline
             elif result.type in ("CONSTRUCT", "DESCRIBE"):
@@ -209,6 +227,5 @@ def construct_graph(result: Result) -> Graph:
     """The graph a CONSTRUCT or DESCRIBE query built."""
     if result.type not in ("CONSTRUCT", "DESCRIBE") or result.graph is None:
         raise QueryError(f"expected a CONSTRUCT or DESCRIBE query, got {result.type}")
-    for prefix, ns in PREFIXES.items():
-        result.graph.bind(prefix, ns, override=True)
+    bind_prefixes(result.graph)
     return result.graph

@@ -15,7 +15,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.query import Result
 
 from kg.errors import QueryError
-from kg.namespaces import PREFIXES
+from kg.namespaces import bind_prefixes
 from kg.resolve import curie, label_of
 
 if TYPE_CHECKING:
@@ -144,8 +144,7 @@ def format_graph(graph: Graph, fmt: str) -> str:
     """A CONSTRUCT/DESCRIBE result as Turtle, N-Triples or JSON-LD, with the project's prefixes."""
     if fmt not in GRAPH_FORMATS:
         raise QueryError(f"unknown format {fmt!r} for a graph result; choose one of {', '.join(GRAPH_FORMATS)}")
-    for prefix, ns in PREFIXES.items():
-        graph.bind(prefix, ns, override=True)
+    bind_prefixes(graph)
     return graph.serialize(format=GRAPH_FORMATS[fmt])
 
 
