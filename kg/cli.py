@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg import cli_export, cli_graph, cli_serve
-from kg.cli_options import DATA_OPTION
+from kg.cli_options import DATA_OPTION, dataset_options, open_dataset
 from kg.errors import KGError, QueryError
 
 SHOWCASE = (
@@ -21,12 +21,6 @@ SHOWCASE = (
     "events-timeline",
     "people-posts",
 )
-
-
-def _load(data: tuple[Path, ...]):
-    from kg.loader import load_dataset
-
-    return load_dataset(data)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -52,12 +46,12 @@ def validate(data: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@DATA_OPTION
-def stats(data: tuple[Path, ...]) -> None:
+@dataset_options
+def stats(data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
     """Triples per graph, entities per class, figures and sources."""
     from kg.stats import compute_stats, format_stats
 
-    click.echo(format_stats(compute_stats(_load(data))))
+    click.echo(format_stats(compute_stats(open_dataset(data, engine, store))))
 
 
 @cli.command("queries")
@@ -147,7 +141,7 @@ def _write(text: str, output: Path | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Run SPARQL Update on a copy of the graph and write the copy to FILE (TriG); the data never changes.",
 )
-@DATA_OPTION
+@dataset_options
 def query(
     query: str | None,
     file: Path | None,
@@ -160,6 +154,8 @@ def query(
     allow_network: bool,
     update_copy: Path | None,
     data: tuple[Path, ...],
+    engine: str | None,
+    store: Path | None,
 ) -> None:
     """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared.
 
@@ -170,9 +166,12 @@ def query(
     from kg.saved import require_known_parameters
 
     text, saved = _query_text(query, file)
-    ds = _load(data)
+    ds = open_dataset(data, engine, store)
     if reason:
         from kg.reasoning import add_inferences
+
+        if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
+            raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
 
         add_inferences(ds)
     if update_copy is not None:
@@ -206,6 +205,34 @@ def query(
     _write(format_result(result, table_fmt, max_rows=limit if table_fmt == "table" else None), output)
 
 
+def _read_only(ds) -> bool:
+    from kg.oxigraph_engine import is_read_only
+
+    return is_read_only(ds)
+
+
+@cli.command()
+@click.option(
+    "--store", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder of the on-disk store."
+)
+@click.option("--rebuild", is_flag=True, help="Load everything again instead of only what changed.")
+@DATA_OPTION
+def build(store: Path, rebuild: bool, data: tuple[Path, ...]) -> None:
+    """Write the graph into a persistent Oxigraph store at DIR, or update it where the sources changed.
+
+    Later commands given --store DIR (or KG_STORE) open it instead of parsing the Turtle, and
+    reload any source that changed since.
+    """
+    import time
+
+    from kg.store import build_store
+
+    started = time.perf_counter()
+    changes = build_store(store, data, rebuild=rebuild)
+    took = time.perf_counter() - started
+    click.echo(f"{store}: {changes.describe() if changes else 'up to date'} ({took:.1f} s)", err=True)
+
+
 def _check_copy_target(path: Path) -> None:
     from kg.project import project_root
 
@@ -216,18 +243,18 @@ def _check_copy_target(path: Path) -> None:
 
 @cli.command()
 @click.argument("name")
-@DATA_OPTION
-def entity(name: str, data: tuple[Path, ...]) -> None:
+@dataset_options
+def entity(name: str, data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
     """Describe an entity named by label, alias or IRI: names, types, and what each source says."""
     from kg.describe import describe_entity
 
-    ds = _load(data)
+    ds = open_dataset(data, engine, store)
     click.echo(describe_entity(ds, name))
 
 
 @cli.command()
-@DATA_OPTION
-def showcase(data: tuple[Path, ...]) -> None:
+@dataset_options
+def showcase(data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
     """Validate, summarise and answer a selection of the competency questions."""
     from kg.query import run_query
     from kg.results import format_result
@@ -237,7 +264,7 @@ def showcase(data: tuple[Path, ...]) -> None:
 
     report = run_validation(data)
     click.echo(f"Validation: {'OK' if report.ok else f'{len(report.findings)} finding(s) — run kg validate'}")
-    ds = _load(data)
+    ds = open_dataset(data, engine, store)
     click.echo(format_stats(compute_stats(ds)))
     for name in SHOWCASE:
         saved = find_saved(name)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli_options import DATA_OPTION
+from kg.cli_options import dataset_options, open_dataset
 from kg.errors import KGError
 
 _ALL_NODES = click.option(
@@ -77,7 +77,7 @@ def _query_text(spec: str) -> tuple[str, str]:
 @click.option("--ontology", is_flag=True, help="Include the ontology's own terms (classes, units, ...) as nodes.")
 @click.option("--statements", is_flag=True, help="Include the rdf:Statement reifications as nodes.")
 @_ALL_NODES
-@DATA_OPTION
+@dataset_options
 def graph_command(
     focus: str | None,
     depth: int,
@@ -94,12 +94,13 @@ def graph_command(
     statements: bool,
     all_nodes: bool,
     data: tuple[Path, ...],
+    engine: str | None,
+    store: Path | None,
 ) -> None:
     """Draw a view of the graph as an offline HTML page, or export it for Gephi, Cytoscape or d3.
 
     Without --focus, --path or --query: the whole graph.
     """
-    from kg.loader import load_dataset
     from kg.netexport import format_for, write_graph
     from kg.nethtml import write_html
     from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
@@ -107,7 +108,7 @@ def graph_command(
 
     if sum(x is not None for x in (focus, path, query)) > 1:
         raise click.UsageError("give at most one of --focus, --path and --query")
-    ds = load_dataset(data)
+    ds = open_dataset(data, engine, store)
     options = _convert(ds, literals, classes, predicates, ontology, statements)
     centre = None
     if query is not None:
@@ -142,15 +143,21 @@ def graph_command(
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many entities to list.")
 @click.option("--path", "path", nargs=2, metavar="A B", help="Also print a shortest path between two entities.")
 @_ALL_NODES
-@DATA_OPTION
-def central_command(top: int, path: tuple[str, str] | None, all_nodes: bool, data: tuple[Path, ...]) -> None:
+@dataset_options
+def central_command(
+    top: int,
+    path: tuple[str, str] | None,
+    all_nodes: bool,
+    data: tuple[Path, ...],
+    engine: str | None,
+    store: Path | None,
+) -> None:
     """The most central entities (betweenness, then degree), the connected components, a shortest path."""
-    from kg.loader import load_dataset
     from kg.netviews import centrality, components, entity_graph, shortest_path, whole_graph
     from kg.resolve import resolve_entity
     from kg.results import Rows, format_table
 
-    ds = load_dataset(data)
+    ds = open_dataset(data, engine, store)
     full = whole_graph(ds)
     graph = full if all_nodes else entity_graph(full)
     rows = [

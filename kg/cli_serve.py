@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli_options import DATA_OPTION
+from kg.cli_options import dataset_options
 from kg.errors import KGError
 
 
@@ -20,18 +20,27 @@ from kg.errors import KGError
     "--max-rows", type=click.IntRange(min=1), default=10_000, show_default=True, help="Largest result (rows, triples)."
 )
 @click.option("--quiet", is_flag=True, help="No access log on stderr.")
-@DATA_OPTION
+@dataset_options
 def serve(
-    host: str, port: int, timeout: float, workers: int, max_rows: int, quiet: bool, data: tuple[Path, ...]
+    host: str,
+    port: int,
+    timeout: float,
+    workers: int,
+    max_rows: int,
+    quiet: bool,
+    data: tuple[Path, ...],
+    engine: str | None,
+    store: Path | None,
 ) -> None:
     """Serve the graph at http://HOST:PORT/sparql (SPARQL 1.1 Protocol, read-only) until Ctrl-C.
 
     Each query runs in one of --workers processes and is stopped after --timeout seconds.
     """
+    from kg.engines import resolve_spec
     from kg.server import SparqlServer
     from kg.workers import QueryPool
 
-    pool = QueryPool(data, size=workers, timeout=timeout, max_rows=max_rows)
+    pool = QueryPool(resolve_spec(data, engine, store), size=workers, timeout=timeout, max_rows=max_rows)
     try:
         try:
             server = SparqlServer((host, port), pool, log=not quiet)

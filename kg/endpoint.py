@@ -66,7 +66,7 @@ def _run(ds: Dataset, query: Query, job: Job) -> Result:
     """Run a parsed query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
     select graphs already in the dataset (kg.query's rule). The worker process enforces the time limit."""
     clauses = [{"default": URIRef(g)} for g in job.default_graphs] + [{"named": URIRef(g)} for g in job.named_graphs]
-    return execute(ds, query, clauses=clauses or query.algebra.get("datasetClause"))
+    return execute(ds, query, text=job.text, clauses=clauses or query.algebra.get("datasetClause"))
 
 
 _FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}

@@ -19,3 +19,9 @@ class QueryError(KGError):
 
 class ResolveError(KGError):
     """A name on the command line that matches no entity, or several."""
+
+
+class QueryTimeout(KGError):
+    """The query ran past its time limit and was stopped (exit code 124, like timeout(1))."""
+
+    exit_code = 124

@@ -93,15 +93,46 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def load_dataset(extra: Iterable[str | Path] = (), sources: list[Source] | None = None) -> Dataset:
+ENGINES = ("rdflib", "oxigraph")
+
+
+def load_dataset(
+    extra: Iterable[str | Path] = (), sources: list[Source] | None = None, engine: str = "rdflib"
+) -> Dataset:
     """Load the ontology, entities, article graphs and curated graph, plus any user files on top.
 
     The default graph is the union of all named graphs, so plain patterns see everything and
-    ``GRAPH ?g { … }`` tells which source states a triple.
+    ``GRAPH ?g { … }`` tells which source states a triple. ``engine="oxigraph"`` holds the same
+    graphs in an in-memory Oxigraph store (see kg.oxigraph_engine).
     """
+    sources = sources if sources is not None else shipped_sources()
+    if engine == "oxigraph":
+        from kg.oxigraph_engine import as_dataset, new_store
+
+        store = new_store()
+        load_into_store(store, sources, extra)
+        return as_dataset(store)
+    if engine != "rdflib":
+        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     ds = new_dataset()
-    for src in sources if sources is not None else shipped_sources():
+    for src in sources:
         parse_into(ds, src.path, src.graph, "turtle")
     for path in expand_paths(extra):
         parse_into(ds, path)
     return ds
+
+
+def load_into_store(store: object, sources: list[Source], extra: Iterable[str | Path] = ()) -> None:
+    """Fill an Oxigraph store: shipped sources and native formats with Oxigraph's parser, JSON-LD and
+    RDF/XML through rdflib's guarded parsers (no remote contexts, no entity declarations)."""
+    from kg.oxigraph_engine import NATIVE_FORMATS, add_dataset, load_file
+
+    for src in sources:
+        load_file(store, src.path, src.graph)  # type: ignore[arg-type]
+    for path in expand_paths(extra):
+        if path.suffix.lower() in NATIVE_FORMATS:
+            load_file(store, path)  # type: ignore[arg-type]
+        else:
+            side = Dataset()
+            parse_into(side, path)
+            add_dataset(store, side)  # type: ignore[arg-type]

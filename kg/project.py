@@ -12,7 +12,7 @@ from rdflib import URIRef
 from kg.errors import InputError
 from kg.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, article_iri
 
-ARTICLE_FILE = re.compile(r"^(a\d{3})\.ttl$")
+ARTICLE_FILE = re.compile(r"^(a\d{3,})\.ttl$")
 
 
 def project_root() -> Path:

@@ -9,6 +9,7 @@ for users who explicitly want federation.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -20,17 +21,11 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
-from kg.errors import KGError, QueryError
+from kg.errors import KGError, QueryError, QueryTimeout
 from kg.namespaces import PREFIXES, bind_prefixes
 from kg.netguard import NetworkBlocked, no_network
 
 DEFAULT_TIMEOUT = 30.0
-
-
-class QueryTimeout(KGError):
-    """The query ran past its time limit and was stopped (exit code 124, like timeout(1))."""
-
-    exit_code = 124
 
 
 def _position(exc: Exception) -> str:
@@ -153,7 +148,16 @@ def run_query(
     query = parse_query(text, allow_network=allow_network)
     clauses = None if allow_network else query.algebra.get("datasetClause")
     init = {Variable(k): v for k, v in (bindings or {}).items()}
-    return execute(ds, query, init, clauses=clauses, timeout=timeout, allow_network=allow_network)
+    return execute(ds, query, init, text=text, clauses=clauses, timeout=timeout, allow_network=allow_network)
+
+
+def is_oxigraph(ds: Dataset) -> bool:
+    """Whether ``ds`` is held by Oxigraph (such a dataset exists only once oxrdflib is imported)."""
+    if "oxrdflib" not in sys.modules:
+        return False
+    from kg.oxigraph_engine import store_of
+
+    return store_of(ds) is not None
 
 
 def execute(
@@ -161,6 +165,7 @@ def execute(
     query: Query,
     init: Mapping[Variable, URIRef | Literal | BNode] | None = None,
     *,
+    text: str | None = None,
     clauses: list | None = None,
     timeout: float | None = None,
     allow_network: bool = False,
@@ -168,8 +173,16 @@ def execute(
     """Evaluate a parsed query to the end, under the network guard and the deadline.
 
     ``clauses`` (FROM / FROM NAMED, or the protocol's graph parameters) select graphs of ``ds``;
-    they replace the query's own dataset clause, which is never dereferenced.
+    they replace the query's own dataset clause, which is never dereferenced. A dataset backed
+    by Oxigraph is queried natively from ``text`` (the query as written), already checked by
+    ``parse_query``.
     """
+    if is_oxigraph(ds):
+        from kg import oxigraph_engine
+
+        if text is None:
+            raise QueryError("the Oxigraph engine needs the query text")
+        return oxigraph_engine.execute(ds, text, init, clauses=clauses, timeout=timeout)
     target = ds
     if clauses:
         target = dataset_view(ds, clauses)

@@ -99,4 +99,10 @@ def add_inferences(ds: Dataset, profile: str = "owlrl") -> Dataset:
     target = ds.graph(URIRef(INFERRED_GRAPH))
     for triple in inferred_graph(ds, profile):
         target.add(triple)
+    from kg.query import is_oxigraph
+
+    if is_oxigraph(ds):
+        from kg.oxigraph_engine import merge_into_default, store_of
+
+        merge_into_default(store_of(ds), URIRef(INFERRED_GRAPH))  # type: ignore[arg-type]
     return ds

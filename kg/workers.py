@@ -12,27 +12,24 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Iterable
 from multiprocessing.connection import Connection
-from pathlib import Path
 
 from kg.endpoint import Answer, Job, answer, error
+from kg.engines import DatasetSpec
 from kg.errors import KGError
 
 _CONTEXT = multiprocessing.get_context("fork")
 STARTUP_TIMEOUT = 120.0
 
 
-def _serve(conn: Connection, parent_end: Connection, data: list[Path], max_rows: int) -> None:
+def _serve(conn: Connection, parent_end: Connection, spec: DatasetSpec, max_rows: int) -> None:
     """A worker's life: load the dataset once, report the graph names, then answer jobs until the pipe closes
     or the server is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which then ends its workers
     parent_end.close()
     server = os.getppid()
-    from kg.loader import load_dataset
-
     try:
-        ds = load_dataset(data)
+        ds = spec.open()
     except KGError as exc:
         conn.send(("failed", str(exc)))
         return
@@ -56,9 +53,9 @@ def _serve(conn: Connection, parent_end: Connection, data: list[Path], max_rows:
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, data: list[Path], max_rows: int) -> None:
+    def __init__(self, spec: DatasetSpec, max_rows: int) -> None:
         self.conn, child = _CONTEXT.Pipe()
-        self.process = _CONTEXT.Process(target=_serve, args=(child, self.conn, data, max_rows), daemon=True)
+        self.process = _CONTEXT.Process(target=_serve, args=(child, self.conn, spec, max_rows), daemon=True)
         self.process.start()
         child.close()
 
@@ -84,15 +81,21 @@ class _Worker:
 class QueryPool:
     """``size`` workers answering Jobs; ``run`` waits for a free worker, then at most ``timeout`` seconds."""
 
-    def __init__(self, data: Iterable[Path] = (), size: int = 2, timeout: float = 30.0, max_rows: int = 10_000):
+    def __init__(
+        self, spec: DatasetSpec | None = None, size: int = 2, timeout: float = 30.0, max_rows: int = 10_000
+    ) -> None:
         if size < 1:
             raise KGError("the pool needs at least one worker")
-        self.data, self.timeout, self.max_rows = list(data), timeout, max_rows
+        self.spec, self.timeout, self.max_rows = spec or DatasetSpec(), timeout, max_rows
+        if self.spec.store is not None:
+            from kg.store import build_store
+
+            build_store(self.spec.store, self.spec.data)  # refresh once here, not racing in every worker
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._closed = False
-        workers = [_Worker(self.data, max_rows) for _ in range(size)]
+        workers = [_Worker(self.spec, max_rows) for _ in range(size)]
         try:
             graphs = [w.wait_ready() for w in workers]
         except KGError:
@@ -132,7 +135,7 @@ class QueryPool:
                 return
 
         def start() -> None:
-            fresh = _Worker(self.data, self.max_rows)
+            fresh = _Worker(self.spec, self.max_rows)
             try:
                 fresh.wait_ready()
             except KGError:

@@ -1,0 +1,316 @@
+"""The Oxigraph engine: the same dataset held in pyoxigraph and queried by its native SPARQL evaluator.
+
+Why: rdflib evaluates SPARQL in pure Python and slows badly with size; Oxigraph answers the same
+questions orders of magnitude faster on large graphs. The dataset semantics stay those of the
+rdflib engine: one named graph per source file, the default graph the union of all graphs, the
+project's prefixes predeclared, and parameters bound as SEP-0007 substitutions (the variable is
+replaced everywhere, which is what rdflib's initial bindings do for our saved queries).
+
+The store is also wrapped as an rdflib ``Dataset`` (oxrdflib's store), so code written against
+rdflib's triple API (resolver, ``kg entity``, ``kg stats``, graph views) runs unchanged on it.
+
+Safety: queries reach this module only after ``kg.query.parse_query`` refused SERVICE (pyoxigraph
+would perform it from native code that Python's audit hooks cannot see); updates, LOAD included,
+never reach it. Time limits: native evaluation ignores Python signals, so a query with a limit runs
+in a forked child that is killed at the deadline; the child sends its result back serialized
+(SPARQL JSON or N-Triples) and the parent reads it with pyoxigraph's parsers.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+from oxrdflib import OxigraphStore
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import XSD
+from rdflib.query import Result
+
+from kg.errors import InputError, KGError, QueryError, QueryTimeout
+from kg.namespaces import PREFIXES, bind_prefixes
+
+#: File suffix → pyoxigraph format, for the formats Oxigraph parses natively and safely. JSON-LD
+#: (remote contexts) and RDF/XML (entity declarations) go through kg.loader's guarded rdflib parsers.
+NATIVE_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+}
+_QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+_XSD_STRING = str(XSD.string)
+
+
+def load_file(store: ox.Store, path: Path, graph: URIRef | None = None) -> None:
+    """Parse one file into ``store`` with Oxigraph's own parser; triples go to ``graph`` (else the file's URI)
+    and into the store's default graph, which holds the merge of all graphs (see ``merge_into_default``).
+
+    Raises InputError naming the file and line, like the rdflib loader.
+    """
+    fmt = NATIVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: not a format the Oxigraph loader reads natively")
+    base = path.resolve().as_uri()
+    try:
+        if fmt in _QUAD_FORMATS:
+            own = ox.NamedNode(base)
+            parsed = ox.parse(path=str(path), format=fmt, base_iri=base)
+            quads = [ox.Quad(q.subject, q.predicate, q.object, _named(q.graph_name, own)) for q in parsed]
+            store.bulk_extend(quads)
+            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+            return
+        for target in (ox.NamedNode(str(graph) if graph else base), ox.DefaultGraph()):
+            store.bulk_load(path=str(path), format=fmt, base_iri=base, to_graph=target)
+    except SyntaxError as exc:
+        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _named(graph: object, fallback: ox.NamedNode) -> object:
+    return fallback if isinstance(graph, ox.DefaultGraph) else graph
+
+
+def merge_into_default(store: ox.Store, graph: URIRef | None = None) -> None:
+    """Add ``graph`` (None: every named graph) to the default graph, which holds their RDF merge.
+
+    Why a materialised merge: pyoxigraph 0.5's union default graph is a bag, so a triple stated by
+    three articles would match three times (oxigraph/oxigraph#1919, fixed after 0.5). A real
+    default graph is a set, which gives rdflib's answers; the price is loading each triple twice.
+    """
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph is not None else "GRAPH ?g { ?s ?p ?o }"
+    store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ {where} }}")
+
+
+def add_dataset(store: ox.Store, ds: Dataset) -> None:
+    """Copy an rdflib Dataset's quads into ``store`` (for files only rdflib's guarded parsers read), its
+    default-graph triples into a graph named after nothing but kept in the merge."""
+    quads = [
+        ox.Quad(to_ox(s), to_ox(p), to_ox(o), _graph_to_ox(getattr(g, "identifier", g)))
+        for s, p, o, g in ds.quads((None, None, None, None))
+    ]
+    store.bulk_extend(q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph))
+    store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+
+
+def _graph_to_ox(graph: object) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if graph is None or str(graph) == "urn:x-rdflib:default":
+        return ox.DefaultGraph()
+    return to_ox(graph)  # type: ignore[return-value]
+
+
+class _MergedStore(OxigraphStore):
+    """oxrdflib's store, minus the materialised merge: rdflib's view of the dataset sees each triple in the
+    named graphs that state it, as with rdflib's own store, and not a second time in the default graph."""
+
+    def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def]
+        if context is not None and getattr(context, "identifier", context) == DATASET_DEFAULT_GRAPH_ID:
+            return iter(())
+        found = super().triples(triple_pattern, context)
+        return found if context is not None else self._named_only(found)
+
+    @staticmethod
+    def _named_only(found):  # type: ignore[no-untyped-def]
+        for triple, contexts in found:
+            graph = next(contexts)
+            if graph.identifier != DATASET_DEFAULT_GRAPH_ID:
+                yield triple, iter((graph,))
+
+    def contexts(self, triple=None):  # type: ignore[no-untyped-def]
+        return (g for g in super().contexts(triple) if g.identifier != DATASET_DEFAULT_GRAPH_ID)
+
+
+class _ReadOnlyStore(_MergedStore):
+    """oxrdflib's store over a read-only Oxigraph store: naming a graph (rdflib's ``Dataset.graph``) must not
+    start a write transaction, which a read-only store refuses."""
+
+    def add_graph(self, graph: Graph) -> None:
+        """Graphs exist by their quads; nothing to record."""
+
+
+def as_dataset(store: ox.Store, read_only: bool = False) -> Dataset:
+    """``store`` seen through rdflib's API; the default graph is the union of all graphs."""
+    ds = Dataset(store=(_ReadOnlyStore if read_only else _MergedStore)(store=store), default_union=True)
+    bind_prefixes(ds)
+    return ds
+
+
+def is_read_only(ds: Dataset) -> bool:
+    """Whether ``ds`` is an on-disk store opened read-only (as every command but `kg build` opens it)."""
+    return isinstance(ds.store, _ReadOnlyStore)
+
+
+def store_of(ds: Dataset) -> ox.Store | None:
+    """The Oxigraph store behind ``ds``, or None for rdflib's own in-memory store."""
+    return ds.store._inner if isinstance(ds.store, OxigraphStore) else None
+
+
+# --- terms ---------------------------------------------------------------------------------------
+
+
+def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise QueryError(f"cannot use {term!r} as an RDF term")
+
+
+def to_rdflib(term: object) -> URIRef | BNode | Literal:
+    """A pyoxigraph term as the rdflib term rdflib's own parsers would have made (xsd:string → plain)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise QueryError(f"the result holds a term rdflib cannot represent: {term}")
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def _dataset_args(store: ox.Store, clauses: list | None) -> dict[str, object]:
+    """The query's dataset: the union default graph, or the graphs FROM / FROM NAMED select (never fetched)."""
+    if not clauses:
+        return {}  # the store's default graph: the merge of all graphs (see merge_into_default)
+    defaults = [dict(c)["default"] for c in clauses if "default" in dict(c)]
+    named = [dict(c)["named"] for c in clauses if "named" in dict(c)]
+    for iri in defaults + named:
+        if not store.contains_named_graph(ox.NamedNode(str(iri))):
+            raise QueryError(f"FROM <{iri}>: no such graph in the dataset (FROM never loads from the web)")
+    args: dict[str, object] = {"default_graph": [ox.NamedNode(str(i)) for i in defaults]}
+    if named:
+        args["named_graphs"] = [ox.NamedNode(str(i)) for i in named]
+    return args
+
+
+def _evaluate(store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None) -> object:
+    try:
+        return store.query(
+            text,
+            prefixes={p: str(ns) for p, ns in PREFIXES.items()},
+            substitutions={ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()},
+            **_dataset_args(store, clauses),
+        )
+    except SyntaxError as exc:
+        raise QueryError(f"invalid query (Oxigraph): {exc}") from None
+    except (OSError, ValueError, TypeError) as exc:
+        raise QueryError(f"query failed: {exc}") from None
+
+
+def _to_result(answer: object) -> Result:
+    if isinstance(answer, ox.QueryBoolean):
+        out = Result("ASK")
+        out.askAnswer = bool(answer)
+        return out
+    if isinstance(answer, ox.QuerySolutions):
+        out = Result("SELECT")
+        out.vars = [Variable(v.value) for v in answer.variables]
+        out.bindings = [
+            {var: to_rdflib(value) for var, value in zip(out.vars, solution, strict=True) if value is not None}
+            for solution in answer
+        ]
+        return out
+    out = Result("CONSTRUCT")
+    graph = Graph()
+    for triple in answer:  # type: ignore[attr-defined]
+        graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+    bind_prefixes(graph)
+    out.graph = graph
+    return out
+
+
+def _serialize(answer: object) -> tuple[bytes, bytes]:
+    """(kind, payload) for the pipe: b"S" SPARQL JSON of a SELECT/ASK, b"G" N-Triples of a CONSTRUCT."""
+    if isinstance(answer, (ox.QueryBoolean, ox.QuerySolutions)):
+        return b"S", answer.serialize(format=ox.QueryResultsFormat.JSON)
+    return b"G", answer.serialize(format=ox.RdfFormat.N_TRIPLES)  # type: ignore[attr-defined]
+
+
+def _deserialize(kind: bytes, payload: bytes) -> object:
+    if kind == b"S":
+        return ox.parse_query_results(payload, format=ox.QueryResultsFormat.JSON)
+    return (q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _read_all(fd: int, deadline: float, pid: int, seconds: float) -> bytes:
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            raise QueryTimeout(f"query stopped after {seconds:g} s (time limit; raise it with --timeout)")
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def execute(
+    ds: Dataset,
+    text: str,
+    bindings: Mapping[Variable, object] | None = None,
+    *,
+    clauses: list | None = None,
+    timeout: float | None = None,
+) -> Result:
+    """Evaluate ``text`` over the Oxigraph store behind ``ds`` and return a finished rdflib Result."""
+    store = store_of(ds)
+    if store is None:
+        raise QueryError("not an Oxigraph-backed dataset")
+    bindings = bindings or {}
+    if not timeout:
+        return _to_result(_evaluate(store, text, bindings, clauses))
+    return _to_result(_forked(store, text, bindings, clauses, timeout))
+
+
+def _forked(store: ox.Store, text: str, bindings: Mapping, clauses: list | None, seconds: float) -> object:
+    """Run the query in a forked child, killed at the deadline, and return the parent's copy of its answer."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: evaluate, send kind + payload (or an error line), exit without cleanup handlers
+        os.close(read_fd)
+        try:
+            kind, payload = _serialize(_evaluate(store, text, bindings, clauses))
+            message = kind + payload
+        except KGError as exc:
+            message = b"E" + str(exc).encode("utf-8")
+        except BaseException as exc:
+            message = b"E" + f"query failed: {exc}".encode()
+        with os.fdopen(write_fd, "wb") as out:
+            out.write(message)
+        os._exit(0)
+    os.close(write_fd)
+    try:
+        data = _read_all(read_fd, time.monotonic() + seconds, pid, seconds)
+    finally:
+        os.close(read_fd)
+        os.waitpid(pid, 0)
+    if not data:
+        raise QueryError("query failed: the Oxigraph worker ended without an answer")
+    kind, payload = data[:1], data[1:]
+    if kind == b"E":
+        raise QueryError(payload.decode("utf-8", "replace"))
+    return _deserialize(kind, payload)
+
+
+def new_store(path: Path | None = None) -> ox.Store:
+    """An empty in-memory store, or a read-write on-disk one at ``path``."""
+    return ox.Store(str(path)) if path is not None else ox.Store()
