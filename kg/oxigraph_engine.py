@@ -19,6 +19,7 @@ in a forked child that is killed at the deadline; the child sends its result bac
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import time
@@ -123,6 +124,11 @@ class _MergedStore(OxigraphStore):
             if graph.identifier != DATASET_DEFAULT_GRAPH_ID:
                 yield triple, iter((graph,))
 
+    def __len__(self, context=None) -> int:  # type: ignore[no-untyped-def]
+        if context is not None and getattr(context, "identifier", context) == DATASET_DEFAULT_GRAPH_ID:
+            return 0
+        return super().__len__(context)
+
     def contexts(self, triple=None):  # type: ignore[no-untyped-def]
         return (g for g in super().contexts(triple) if g.identifier != DATASET_DEFAULT_GRAPH_ID)
 
@@ -200,17 +206,53 @@ def _dataset_args(store: ox.Store, clauses: list | None) -> dict[str, object]:
     return args
 
 
-def _evaluate(store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None) -> object:
+# Strings, IRIs and comments are copied as they are; only variables outside them are candidates.
+_TOKENS = re.compile(
+    "|".join(
+        (
+            r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+            r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+            r"'(?:[^'\\\n]|\\.)*'",
+            r'"(?:[^"\\\n]|\\.)*"',
+            r'<[^<>"{}|^`\\\x00-\x20]*>',
+            r"\#[^\n]*",
+            r"[?$]([A-Za-z_0-9]+)",
+        )
+    )
+)
+
+
+def bind_in_text(text: str, bindings: Mapping[Variable, object]) -> str:
+    """The query with each bound variable written as its value, like rdflib's initial bindings.
+
+    Hand-written because pyoxigraph substitutes only variables the query projects, while our saved
+    queries read parameters inside the pattern (``COALESCE(?entity_param, qd:Haier)``); rdflib's
+    algebra cannot be written back to text, so the substitution is done on the tokens.
+    """
+    values = {str(k): v.n3() for k, v in bindings.items()}  # type: ignore[attr-defined]
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values[name] if name is not None and name in values else match.group(0)
+
+    return _TOKENS.sub(swap, text)
+
+
+def _evaluate(
+    store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None, projected: set[str]
+) -> object:
+    inline = {k: v for k, v in bindings.items() if str(k) not in projected}
+    substitute = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items() if str(k) in projected}
     try:
         return store.query(
-            text,
+            bind_in_text(text, inline) if inline else text,
             prefixes={p: str(ns) for p, ns in PREFIXES.items()},
-            substitutions={ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()},
+            substitutions=substitute,
             **_dataset_args(store, clauses),
         )
     except SyntaxError as exc:
         raise QueryError(f"invalid query (Oxigraph): {exc}") from None
-    except (OSError, ValueError, TypeError) as exc:
+    except (OSError, ValueError, TypeError, RuntimeError) as exc:
         raise QueryError(f"query failed: {exc}") from None
 
 
@@ -270,25 +312,31 @@ def execute(
     *,
     clauses: list | None = None,
     timeout: float | None = None,
+    projected: set[str] | frozenset[str] = frozenset(),
 ) -> Result:
-    """Evaluate ``text`` over the Oxigraph store behind ``ds`` and return a finished rdflib Result."""
+    """Evaluate ``text`` over the Oxigraph store behind ``ds`` and return a finished rdflib Result.
+
+    ``projected`` names the variables the query returns (bound by substitution; others in the text).
+    """
     store = store_of(ds)
     if store is None:
         raise QueryError("not an Oxigraph-backed dataset")
     bindings = bindings or {}
     if not timeout:
-        return _to_result(_evaluate(store, text, bindings, clauses))
-    return _to_result(_forked(store, text, bindings, clauses, timeout))
+        return _to_result(_evaluate(store, text, bindings, clauses, set(projected)))
+    return _to_result(_forked(store, text, bindings, clauses, set(projected), timeout))
 
 
-def _forked(store: ox.Store, text: str, bindings: Mapping, clauses: list | None, seconds: float) -> object:
+def _forked(
+    store: ox.Store, text: str, bindings: Mapping, clauses: list | None, projected: set[str], seconds: float
+) -> object:
     """Run the query in a forked child, killed at the deadline, and return the parent's copy of its answer."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: evaluate, send kind + payload (or an error line), exit without cleanup handlers
         os.close(read_fd)
         try:
-            kind, payload = _serialize(_evaluate(store, text, bindings, clauses))
+            kind, payload = _serialize(_evaluate(store, text, bindings, clauses, projected))
             message = kind + payload
         except KGError as exc:
             message = b"E" + str(exc).encode("utf-8")

@@ -182,7 +182,8 @@ def execute(
 
         if text is None:
             raise QueryError("the Oxigraph engine needs the query text")
-        return oxigraph_engine.execute(ds, text, init, clauses=clauses, timeout=timeout)
+        projected = {str(v) for v in query.algebra.get("PV") or ()}
+        return oxigraph_engine.execute(ds, text, init, clauses=clauses, timeout=timeout, projected=projected)
     target = ds
     if clauses:
         target = dataset_view(ds, clauses)

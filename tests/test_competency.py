@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from rdflib import Dataset
+from rdflib import Dataset, Literal
+from rdflib.namespace import XSD
 
 from kg.query import run_query
 from kg.resolve import resolve_entity
@@ -17,7 +18,16 @@ def answer(ds: Dataset, name: str, **params) -> list[dict[str, str]]:
     saved = {q.name: q for q in saved_queries()}[name]
     bindings = {f"{k}_param": v for k, v in params.items()}
     data = rows(run_query(ds, saved.text, bindings))
-    return [{v: ("" if t is None else str(t)) for v, t in zip(data.variables, r, strict=True)} for r in data.rows]
+    return [{v: _text(t) for v, t in zip(data.variables, r, strict=True)} for r in data.rows]
+
+
+def _text(term: object) -> str:
+    """A term as the checks read it; decimals by value (30.0 and 30 are one number, and Oxigraph writes 30)."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and term.datatype == XSD.decimal:
+        return format(term.toPython().normalize(), "f")
+    return str(term)
 
 
 def pairs(result: list[dict[str, str]], *cols: str) -> set[tuple[str, ...]]:
@@ -63,11 +73,11 @@ def check_figure_sources(ds: Dataset) -> None:
     normalised = {(v, u, ",".join(sorted(s.split(",")))) for v, u, s in got}
     assert normalised == {
         ("31.8", "percent", "a001,a004"),
-        ("30.0", "percent", "a001,a004"),
+        ("30", "percent", "a001,a004"),
         ("26.5", "percent", "a001,a004"),
         ("26.8", "percent", "a001,a004"),
         ("29.7", "percent", "a001,a004"),
-        ("2.0", "count", "a000,a003"),
+        ("2", "count", "a000,a003"),
     }
 
 

@@ -1,0 +1,206 @@
+"""The Oxigraph engine answers like the rdflib engine, stays offline and bounded, and its on-disk store
+follows its sources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Literal
+from test_competency import EXPECTED
+
+from kg.errors import InputError, QueryError, QueryTimeout
+from kg.loader import load_dataset
+from kg.query import run_query
+from kg.results import rows
+from kg.saved import saved_queries
+
+HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+
+
+@pytest.fixture(scope="module")
+def ox_ds() -> Dataset:
+    return load_dataset(engine="oxigraph")
+
+
+def _value(term: object) -> object:
+    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), the rest as N3."""
+    if term is None:
+        return None
+    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
+        return (str(term.datatype), Decimal(str(term.toPython())).normalize())
+    return term.n3()  # type: ignore[attr-defined]
+
+
+def _answers(ds: Dataset, text: str, **kw: object) -> list[tuple]:
+    data = rows(run_query(ds, text, **kw))  # type: ignore[arg-type]
+    return [tuple(_value(t) for t in row) for row in data.rows]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_expected_answer_on_oxigraph(ox_ds: Dataset, name: str) -> None:
+    EXPECTED[name](ox_ds)
+
+
+@pytest.mark.parametrize("saved", saved_queries(), ids=lambda q: q.name)
+def test_both_engines_give_the_same_rows(ds: Dataset, ox_ds: Dataset, saved) -> None:
+    mine = _answers(ds, saved.text)
+    theirs = _answers(ox_ds, saved.text, timeout=30)  # through the forked, time-limited path
+    assert mine, "every saved question has an answer on the shipped graph"
+    assert sorted(mine, key=str) == sorted(theirs, key=str)
+
+
+def test_default_graph_is_a_set_on_both_engines(ds: Dataset, ox_ds: Dataset) -> None:
+    """A triple several articles state matches once (pyoxigraph 0.5's own union graph would repeat it)."""
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert _answers(ds, count) == _answers(ox_ds, count)
+    shared = "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e } ORDER BY ?e"
+    assert _answers(ox_ds, shared) == _answers(ds, shared)
+    assert len(_answers(ox_ds, shared)) == len(set(_answers(ox_ds, shared)))
+
+
+def test_parameters_are_substituted_like_rdflib(ds: Dataset, ox_ds: Dataset) -> None:
+    from kg.resolve import resolve_entity
+
+    saved = next(q for q in saved_queries() if q.name == "entity-evidence")
+    for name in ("Hisense", "Chery"):
+        bindings = {"entity_param": resolve_entity(ds, name)}
+        assert _answers(ds, saved.text, bindings=bindings) == _answers(ox_ds, saved.text, bindings=bindings)
+
+
+def test_from_selects_local_graphs_only(ds: Dataset, ox_ds: Dataset, listener) -> None:
+    text = "SELECT (COUNT(*) AS ?n) FROM art:a001 WHERE { ?s ?p ?o }"
+    assert _answers(ds, text) == _answers(ox_ds, text)
+    named = "SELECT ?g (COUNT(*) AS ?n) FROM NAMED art:a002 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    assert _answers(ds, named) == _answers(ox_ds, named)
+    url, received = listener
+    with pytest.raises(QueryError, match="no such graph"):
+        run_query(ox_ds, f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}")
+    assert received == []
+
+
+def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, listener) -> None:
+    url, received = listener
+    with pytest.raises(QueryError, match="SERVICE is refused"):
+        run_query(ox_ds, f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", timeout=5)
+    with pytest.raises(QueryError, match="Update is refused"):
+        run_query(ox_ds, f"LOAD <{url}>")
+    time.sleep(0.3)
+    assert received == []
+
+
+def test_timeout_stops_native_evaluation(ox_ds: Dataset) -> None:
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout, match="stopped after 1 s"):
+        run_query(ox_ds, HEAVY, timeout=1)
+    assert time.monotonic() - started < 10
+    assert run_query(ox_ds, "ASK { ?s ?p ?o }", timeout=5).askAnswer is True
+
+
+def test_evaluation_errors_are_query_errors(ox_ds: Dataset) -> None:
+    with pytest.raises(QueryError, match="unknown prefix 'nope:'"):
+        run_query(ox_ds, "SELECT * WHERE { ?s nope:x ?o }")
+    construct = "CONSTRUCT { ?s a ?t } WHERE { ?s a qdo:Article ; a ?t }"
+    assert set(run_query(ox_ds, construct, timeout=5).graph) == set(run_query(load_dataset(), construct).graph)
+
+
+def _kg(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+
+
+@pytest.mark.slow
+def test_engine_from_flag_env_and_config_file(tmp_path: Path) -> None:
+    """Oxigraph writes decimals canonically (62 for 62.0): a visible sign of which engine answered."""
+    query = ("plan-targets", "--format", "csv")
+    assert ",62.0," in _kg("query", *query).stdout
+    assert ",62," in _kg("query", *query, "--engine", "oxigraph").stdout
+    assert ",62," in _kg("query", *query, env={"KG_ENGINE": "oxigraph"}).stdout
+    (tmp_path / "kg.toml").write_text('engine = "oxigraph"\n')
+    assert ",62," in _kg("query", *query, cwd=tmp_path).stdout
+    bad = _kg("query", *query, env={"KG_ENGINE": "blazegraph"})
+    assert bad.returncode == 2 and "unknown engine 'blazegraph'" in bad.stderr and "Traceback" not in bad.stderr
+
+
+@pytest.mark.slow
+def test_cli_timeout_on_oxigraph_exits_124() -> None:
+    done = _kg("query", HEAVY, "--engine", "oxigraph", "--timeout", "1")
+    assert done.returncode == 124 and "stopped after 1 s" in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["stats"], ["entity", "Haier"], ["entity", "COSMOPlat"]])
+def test_commands_read_the_same_on_both_engines(command: list[str]) -> None:
+    assert _kg(*command).stdout == _kg(*command, "--engine", "oxigraph").stdout
+
+
+def test_bad_turtle_names_file_and_line_on_oxigraph(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix x: <http://e/> .\nx:a x:b x:c .\nx:a x:b "open .\n')
+    with pytest.raises(InputError, match=r"bad\.ttl:3: syntax error"):
+        load_dataset([bad], engine="oxigraph")
+
+
+# --- the on-disk store -------------------------------------------------------------------------------
+
+
+def _count(folder: Path, env: dict) -> str:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    done = _kg("query", count, "--format", "csv", "--store", str(folder), env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[1]
+
+
+@pytest.mark.slow
+def test_store_is_built_reopened_and_follows_its_sources(project_copy: Path, tmp_path: Path) -> None:
+    env = {"KG_ROOT": str(project_copy)}
+    store = tmp_path / "store"
+    built = _kg("build", "--store", str(store), env=env)
+    assert built.returncode == 0 and "rebuilt from 8 file(s)" in built.stderr
+    assert _count(store, env) == "3417"
+    assert "up to date" in _kg("build", "--store", str(store), env=env).stderr
+
+    article = project_copy / "data" / "triples" / "a001.ttl"
+    article.write_text(
+        article.read_text()
+        + '\n<https://w3id.org/qingdao-kg/id/article/a001> <http://www.w3.org/2000/01/rdf-schema#comment> "added" .\n'
+    )
+    done = _kg("query", "ASK { art:a001 rdfs:comment ?c }", "--store", str(store), env=env)
+    assert done.returncode == 0 and done.stdout == "true\n"
+    assert "out of date" in done.stderr and "reloaded a001.ttl" in done.stderr
+    assert _count(store, env) == "3418"
+
+    extra = project_copy / "data" / "triples" / "a005.ttl"
+    extra.write_text("@prefix qd: <https://w3id.org/qingdao-kg/id/> .\nqd:X qd:y qd:Z .\n")
+    assert _count(store, env) == "3419"
+    done = _kg("query", "ASK { GRAPH art:a005 { qd:X qd:y qd:Z } }", "--store", str(store), env=env)
+    assert done.stdout == "true\n"
+    extra.unlink()
+    assert _count(store, env) == "3418"
+
+
+@pytest.mark.slow
+def test_store_refuses_to_clobber_and_to_reason(tmp_path: Path) -> None:
+    (tmp_path / "mine.txt").write_text("not a store")
+    done = _kg("build", "--store", str(tmp_path))
+    assert done.returncode == 2 and "is not a kg store" in done.stderr
+    assert (tmp_path / "mine.txt").read_text() == "not a store"
+    missing = _kg("query", "ASK {}", "--store", str(tmp_path / "none"))
+    assert missing.returncode == 2 and "kg build --store" in missing.stderr
+    store = tmp_path / "store"
+    assert _kg("build", "--store", str(store)).returncode == 0
+    reason = _kg("query", "ASK {}", "--store", str(store), "--reason")
+    assert reason.returncode == 2 and "leave out --store" in reason.stderr
+    wrong = _kg("query", "ASK {}", "--store", str(store), "--engine", "rdflib")
+    assert wrong.returncode == 2 and "a store is Oxigraph's" in wrong.stderr
