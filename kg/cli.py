@@ -65,12 +65,12 @@ def list_queries() -> None:
         click.echo(f"{q.name}{suffix}\n    {q.question}")
 
 
-def _parse_param(ds, raw: str):
+def _parse_param(resolve, raw: str):
+    """NAME=VALUE: a quoted literal, a number, or an entity name for ``resolve`` (name → IRI)."""
     from rdflib import Literal
     from rdflib.util import from_n3
 
     from kg.namespaces import bind_prefixes
-    from kg.resolve import resolve_entity
 
     name, sep, value = raw.partition("=")
     if not sep or not name:
@@ -87,7 +87,7 @@ def _parse_param(ds, raw: str):
         return name, term
     if value.lstrip("-").replace(".", "", 1).isdigit():
         return name, Literal(value, datatype=Literal(float(value)).datatype if "." in value else None)
-    return name, resolve_entity(ds, value)
+    return name, resolve(value)
 
 
 QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "md", "turtle", "nt", "jsonld"]
@@ -137,6 +137,12 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("--reason", is_flag=True, help="Also answer from what the ontology entails (OWL 2 RL, cached).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE and FROM dereferencing (off by default).")
 @click.option(
+    "--endpoint",
+    metavar="URL",
+    help="Ask this SPARQL 1.1 Protocol endpoint instead of the local graph (e.g. Oxigraph's http://HOST:7878/query); "
+    "--timeout is then the client's limit.",
+)
+@click.option(
     "--update-copy",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Run SPARQL Update on a copy of the graph and write the copy to FILE (TriG); the data never changes.",
@@ -152,6 +158,7 @@ def query(
     timeout: float,
     reason: bool,
     allow_network: bool,
+    endpoint: str | None,
     update_copy: Path | None,
     data: tuple[Path, ...],
     engine: str | None,
@@ -161,33 +168,20 @@ def query(
 
     ASK prints true/false and exits 0/1. A query past --timeout is stopped (exit 124).
     """
-    from kg.query import construct_graph, run_query, run_update_on_copy
+    from kg.query import construct_graph
     from kg.results import GRAPH_FORMATS, format_graph, format_result
-    from kg.saved import require_known_parameters
 
     text, saved = _query_text(query, file)
-    ds = open_dataset(data, engine, store)
-    if reason:
-        from kg.reasoning import add_inferences
-
-        if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
-            raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
-
-        add_inferences(ds)
-    if update_copy is not None:
-        _check_copy_target(update_copy)
-        copy = run_update_on_copy(ds, text, timeout=timeout or None)
-        _write(copy.serialize(format="trig"), update_copy)
-        click.echo(f"wrote the updated copy to {update_copy}", err=True)
-        return
-    bindings = dict(_parse_param(ds, p) for p in params)
-    if bindings:
-        if saved is None:
-            raise QueryError("--param works with saved queries (kg query NAME --param ...)")
-        require_known_parameters(saved, list(bindings))
-    result = run_query(
-        ds, text, {f"{k}_param": v for k, v in bindings.items()}, timeout=timeout or None, allow_network=allow_network
-    )
+    if endpoint is not None:
+        if reason or update_copy or data or store:
+            raise click.UsageError(
+                "--endpoint asks a remote server: --reason, --update-copy, --data and --store are local"
+            )
+        result = _remote_query(endpoint, text, saved, params, timeout, allow_network)
+    else:
+        result = _local_query(text, saved, params, timeout, reason, allow_network, update_copy, data, engine, store)
+        if result is None:
+            return
     if result.type == "ASK":
         _write("true\n" if result.askAnswer else "false\n", output)
         sys.exit(0 if result.askAnswer else 1)
@@ -203,6 +197,71 @@ def query(
     if table_fmt in GRAPH_FORMATS:
         raise QueryError(f"--format {table_fmt} is for CONSTRUCT/DESCRIBE; SELECT takes table, csv, tsv, json, xml, md")
     _write(format_result(result, table_fmt, max_rows=limit if table_fmt == "table" else None), output)
+
+
+def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
+    from kg.saved import require_known_parameters
+
+    bindings = dict(_parse_param(resolve, p) for p in params)
+    if bindings:
+        if saved is None:
+            raise QueryError("--param works with saved queries (kg query NAME --param ...)")
+        require_known_parameters(saved, list(bindings))
+    return {f"{k}_param": v for k, v in bindings.items()}
+
+
+def _local_query(text, saved, params, timeout, reason, allow_network, update_copy, data, engine, store):
+    """The query answered by the local engine; None when --update-copy wrote a copy instead."""
+    from kg.query import run_query, run_update_on_copy
+    from kg.resolve import resolve_entity
+
+    ds = open_dataset(data, engine, store)
+    if reason:
+        from kg.reasoning import add_inferences
+
+        if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
+            raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
+        add_inferences(ds)
+    if update_copy is not None:
+        _check_copy_target(update_copy)
+        copy = run_update_on_copy(ds, text, timeout=timeout or None)
+        _write(copy.serialize(format="trig"), update_copy)
+        click.echo(f"wrote the updated copy to {update_copy}", err=True)
+        return None
+    bindings = _bindings(saved, params, lambda name: resolve_entity(ds, name))
+    return run_query(ds, text, bindings, timeout=timeout or None, allow_network=allow_network)
+
+
+def _remote_query(url, text, saved, params, timeout, allow_network):
+    """The query answered by a remote endpoint, names in --param resolved there too."""
+    from kg.remote import Endpoint, lookup_graph
+    from kg.resolve import resolve_entity
+
+    remote = Endpoint(url, timeout=timeout or 3600.0)
+    bindings = _bindings(saved, params, lambda name: resolve_entity(lookup_graph(remote, name), name))
+    return remote.query(text, bindings, allow_network=allow_network)
+
+
+@cli.command()
+@click.option(
+    "--endpoint", required=True, metavar="URL", help="Graph Store Protocol URL (Oxigraph: http://HOST:7878/store)."
+)
+@click.option(
+    "--default-graph/--no-default-graph",
+    default=True,
+    show_default=True,
+    help="Also write the merge of all graphs as the default graph (for servers whose union default graph repeats "
+    "shared triples, e.g. Oxigraph, Virtuoso).",
+)
+@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Seconds per graph.")
+@DATA_OPTION
+def push(endpoint: str, default_graph: bool, timeout: float, data: tuple[Path, ...]) -> None:
+    """Load the graph into a SPARQL 1.1 Graph Store: one named graph per article, plus the ontology, entities and
+    curators' graphs. Each graph is replaced (HTTP PUT), so pushing again updates rather than duplicates."""
+    from kg.remote import describe_push
+    from kg.remote import push as push_graphs
+
+    click.echo(describe_push(push_graphs(endpoint, data, default_merge=default_graph, timeout=timeout)))
 
 
 def _read_only(ds) -> bool:

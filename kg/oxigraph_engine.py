@@ -291,6 +291,14 @@ def _deserialize(kind: bytes, payload: bytes) -> object:
     return (q.triple for q in ox.parse(payload, format=ox.RdfFormat.N_TRIPLES))
 
 
+def result_from_bytes(payload: bytes, kind: str) -> Result:
+    """A serialized answer (``json``: SPARQL JSON results, ``nt``: N-Triples) as a finished rdflib Result.
+
+    Raises SyntaxError or ValueError when the payload is not complete.
+    """
+    return _to_result(_deserialize(b"S" if kind == "json" else b"G", payload))
+
+
 def _read_all(fd: int, deadline: float, pid: int, seconds: float) -> bytes:
     chunks = []
     while True:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from rdflib import Dataset, URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS, SKOS
 
 from kg.errors import ResolveError
@@ -17,7 +17,7 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def label_of(ds: Dataset, node: URIRef) -> str:
+def label_of(ds: Graph, node: URIRef) -> str:
     """The preferred label of a node (skos:prefLabel, else rdfs:label, else its CURIE)."""
     for prop in (SKOS.prefLabel, RDFS.label):
         for value in ds.objects(node, prop):
@@ -37,7 +37,8 @@ def curie(node: URIRef) -> str:
     return f"{best}:{text[len(str(PREFIXES[best])) :]}"
 
 
-def _expand(name: str) -> URIRef | None:
+def expand_name(name: str) -> URIRef | None:
+    """The IRI a name spells (<…>, http(s):/urn:, or a CURIE with a project prefix), else None."""
     if name.startswith("<") and name.endswith(">"):
         return URIRef(name[1:-1])
     if name.startswith(("http://", "https://", "urn:")):
@@ -48,9 +49,9 @@ def _expand(name: str) -> URIRef | None:
     return None
 
 
-def candidates(ds: Dataset, name: str) -> list[URIRef]:
+def candidates(ds: Graph, name: str) -> list[URIRef]:
     """Every entity the name could mean, best matches first (exact IRI, then labels, then local name)."""
-    iri = _expand(name.strip())
+    iri = expand_name(name.strip())
     if iri is not None and (iri, None, None) in ds:
         return [iri]
     wanted = _norm(name)
@@ -68,7 +69,7 @@ def candidates(ds: Dataset, name: str) -> list[URIRef]:
     return []
 
 
-def resolve_entity(ds: Dataset, name: str) -> URIRef:
+def resolve_entity(ds: Graph, name: str) -> URIRef:
     """The single entity a name means; ResolveError if none or several (listing the choices)."""
     found = candidates(ds, name)
     if len(found) == 1:
@@ -80,7 +81,7 @@ def resolve_entity(ds: Dataset, name: str) -> URIRef:
     raise ResolveError(f"{name!r} is ambiguous: {choices}; give the IRI or CURIE")
 
 
-def _suggest(ds: Dataset, name: str) -> str:
+def _suggest(ds: Graph, name: str) -> str:
     import difflib
 
     labels = {str(o): s for prop in _LABELS for s, _, o in ds.triples((None, prop, None)) if isinstance(s, URIRef)}

@@ -1,0 +1,223 @@
+"""Hand-off to an existing SPARQL server: run queries against any SPARQL 1.1 Protocol endpoint and push the
+graph into any SPARQL 1.1 Graph Store Protocol service (Oxigraph, Jena Fuseki, GraphDB, Virtuoso, QLever).
+
+Only the URL the user names is contacted. The query is parsed here first, so syntax errors name
+their position and SERVICE stays refused unless allowed, exactly as on the local engines. A result
+is read to the end under one deadline, and a body the server cut short after sending 200 (Oxigraph
+does this when its own time limit strikes mid-stream) is reported as such, never taken for a short
+answer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Variable
+from rdflib.query import Result
+
+from kg.errors import KGError, QueryError
+from kg.namespaces import PREFIXES
+
+SELECT_TYPE = "application/sparql-results+json"
+GRAPH_TYPE = "application/n-triples"
+_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+
+
+class RemoteError(KGError):
+    """The endpoint could not be reached, refused the request, or sent a broken answer."""
+
+
+def _prologue() -> str:
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+def _check_url(url: str) -> None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise RemoteError(f"--endpoint needs an http(s) URL, got {url!r}")
+
+
+def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> bytes:
+    """The whole body, within the deadline (checked between chunks; each read waits at most the socket
+    timeout); a body that ends early is an error, not an answer."""
+    chunks = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise RemoteError(f"{url}: no complete answer within the time limit (raise it with --timeout)")
+        try:
+            chunk = response.read1(1 << 20)
+        except http.client.IncompleteRead as exc:
+            raise RemoteError(
+                f"{url}: the server cut the result short after answering 200 OK (the stream ended "
+                f"{len(exc.partial)} bytes into a chunk); it probably hit its own time limit"
+            ) from None
+        except TimeoutError:
+            raise RemoteError(f"{url}: no complete answer within the time limit (raise it with --timeout)") from None
+        if not chunk:
+            if response.length:  # Content-Length announced more than arrived
+                raise RemoteError(
+                    f"{url}: the server cut the result short after answering 200 OK "
+                    f"({response.length} announced bytes never arrived)"
+                )
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def request(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, str, bytes]:
+    """(status, content type, body) of one HTTP exchange; connection problems become RemoteError."""
+    _check_url(url)
+    req = urllib.request.Request(url, data=body, method=method, headers=dict(headers or {}))
+    deadline = time.monotonic() + timeout
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return response.status, response.headers.get("Content-Type", ""), _read(response, deadline, url)
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(2000).decode("utf-8", "replace").strip().splitlines()
+        first = f": {detail[0][:300]}" if detail else ""
+        raise RemoteError(f"{url}: the server answered {exc.code} {exc.reason}{first}") from None
+    except urllib.error.URLError as exc:
+        reason = getattr(exc.reason, "strerror", None) or exc.reason
+        raise RemoteError(f"cannot reach {url}: {reason}") from None
+    except TimeoutError:
+        raise RemoteError(f"{url}: no answer within {timeout:g} s (raise it with --timeout)") from None
+    except (ConnectionError, http.client.HTTPException) as exc:
+        raise RemoteError(f"{url}: the connection failed: {exc or type(exc).__name__}") from None
+
+
+def _trailer(body: bytes) -> str:
+    """The plain text a server appended after its partial result (Oxigraph writes why it stopped)."""
+    found = re.search(r"([A-Za-z][^{}\[\]\"<>]*?)\s*$", body[-300:].decode("utf-8", "replace"))
+    return f", ending with {found.group(1)!r}" if found and len(found.group(1)) > 8 else ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A SPARQL 1.1 Protocol query endpoint (e.g. Oxigraph's http://host:7878/query)."""
+
+    url: str
+    timeout: float = 30.0
+    default_graphs: tuple[str, ...] = ()
+
+    def query(self, text: str, bindings: Mapping[str, object] | None = None, *, allow_network: bool = False) -> Result:
+        """Run a query remotely and return the finished result as rdflib's Result, like the local engines."""
+        from kg.oxigraph_engine import bind_in_text, result_from_bytes
+        from kg.query import parse_query
+
+        query = parse_query(text, allow_network=allow_network)
+        form = _FORMS.get(query.algebra.name, "SELECT")
+        bound = {Variable(k): v for k, v in (bindings or {}).items()}
+        if bound:
+            projected = {str(v) for v in query.algebra.get("PV") or ()}
+            if projected & {str(k) for k in bound}:
+                raise QueryError("a parameter the query also returns cannot be bound on a remote endpoint")
+            text = bind_in_text(text, bound)
+        params = [("default-graph-uri", g) for g in self.default_graphs]
+        target = self.url + ("&" if "?" in self.url else "?") + urllib.parse.urlencode(params) if params else self.url
+        accept = GRAPH_TYPE if form in ("CONSTRUCT", "DESCRIBE") else SELECT_TYPE
+        _, ctype, body = request(
+            target,
+            method="POST",
+            body=(_prologue() + text).encode("utf-8"),
+            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+            timeout=self.timeout,
+        )
+        media = ctype.split(";")[0].strip().lower()
+        if accept == SELECT_TYPE and media not in (SELECT_TYPE, "application/json"):
+            raise RemoteError(f"{self.url}: expected SPARQL JSON results, got {media or 'no content type'}")
+        try:
+            return result_from_bytes(body, "json" if accept == SELECT_TYPE else "nt")
+        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
+            kind = "JSON" if accept == SELECT_TYPE else "N-Triples"
+            raise RemoteError(
+                f"{self.url}: the server answered 200 OK but the result is cut short or broken: {len(body)} bytes "
+                f"that are not complete {kind}{_trailer(body)} ({str(exc).splitlines()[0][:160]})"
+            ) from None
+
+
+# --- Graph Store Protocol ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pushed:
+    """One graph written to the server."""
+
+    graph: str  # IRI, or "default" for the merge
+    triples: int
+    status: int
+
+
+def push(url: str, data: Iterable[Path] = (), *, default_merge: bool = True, timeout: float = 300.0) -> list[Pushed]:
+    """PUT every named graph (ontology, entities, each article, curated, user files) to the Graph Store at
+    ``url``, and the merge of all of them as the default graph unless ``default_merge`` is off.
+
+    PUT replaces a graph, so pushing again updates rather than duplicates. The merge is sent because a
+    union default graph is a bag on some servers (Oxigraph 0.5, Virtuoso), repeating triples that
+    several articles state; servers that merge properly (Fuseki's unionDefaultGraph, GraphDB) do not need it.
+    """
+    import pyoxigraph as ox
+
+    from kg.loader import load_dataset
+    from kg.oxigraph_engine import store_of
+
+    store = store_of(load_dataset(data, engine="oxigraph"))
+    assert store is not None
+    targets: list[tuple[str, object]] = [(g.value, g) for g in sorted(store.named_graphs(), key=str)]
+    if default_merge:
+        targets.append(("default", ox.DefaultGraph()))
+    done = []
+    for name, graph in targets:
+        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        query = "default" if name == "default" else urllib.parse.urlencode({"graph": name})
+        status, _, _ = request(
+            url + ("&" if "?" in url else "?") + query,
+            method="PUT",
+            body=body,
+            headers={"Content-Type": GRAPH_TYPE},
+            timeout=timeout,
+        )
+        done.append(Pushed(name, body.count(b"\n"), status))
+    return done
+
+
+def describe_push(pushed: list[Pushed]) -> str:
+    """One line per graph and a total, for the user."""
+    lines = [f"  {p.status}  {p.triples:>9} triples  {p.graph}" for p in pushed]
+    total = sum(p.triples for p in pushed if p.graph != "default")
+    return "\n".join([*lines, f"pushed {len(pushed)} graph(s), {total} triples in named graphs"])
+
+
+def lookup_graph(endpoint: Endpoint, name: str) -> object:
+    """The few triples ``kg.resolve`` needs to resolve ``name`` on a remote endpoint: labels equal to it
+    (case-insensitively) and, if it is an IRI or CURIE, one triple about it. The same resolver then runs
+    on this small graph, so names mean the same on every engine."""
+    from rdflib import Graph, Literal
+
+    from kg.resolve import expand_name
+
+    wanted = Literal(" ".join(name.split()).lower()).n3()
+    labels = (
+        "CONSTRUCT { ?s ?p ?l } WHERE { VALUES ?p { skos:prefLabel skos:altLabel rdfs:label } ?s ?p ?l "
+        f"FILTER(isIRI(?s) && LCASE(STR(?l)) = {wanted}) }}"
+    )
+    graph = Graph()
+    graph += endpoint.query(labels).graph
+    iri = expand_name(name)
+    if iri is not None:
+        graph += endpoint.query(f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }} LIMIT 1").graph
+    return graph

@@ -1,0 +1,196 @@
+"""Hand-off to a SPARQL server: `kg push` into a real Oxigraph server's Graph Store and `kg query --endpoint`
+against its SPARQL endpoint give the local answers; broken, silent and cut-short servers give clear errors."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import missing_tool
+from rdflib import Dataset
+from test_engines import _answers, _value
+
+from kg.errors import QueryError
+from kg.remote import Endpoint, RemoteError, push
+from kg.results import rows
+from kg.saved import saved_queries
+
+pytestmark = pytest.mark.oxigraph_server
+SERVER_TIMEOUT = 3  # the server's own limit (--timeout-s), to see it cut a stream short
+
+
+def _binary() -> str | None:
+    beside = Path(sys.executable).with_name("oxigraph")
+    return str(beside) if beside.is_file() else shutil.which("oxigraph")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
+    binary = _binary()
+    if binary is None:
+        missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
+    port = _free_port()
+    location = tmp_path_factory.mktemp("oxigraph")
+    args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+    push(base + "/store")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _kg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def _count(base: str, pattern: str) -> int:
+    result = Endpoint(base + "/query").query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+    return int(rows(result).rows[0][0])  # type: ignore[arg-type]
+
+
+def test_push_writes_each_graph_and_replaces_on_rerun(oxigraph: str, ds: Dataset) -> None:
+    local = {str(g.identifier): len(g) for g in ds.graphs() if len(g)}
+    named = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    remote = {str(g): int(n) for g, n in rows(Endpoint(oxigraph + "/query").query(named)).rows}  # type: ignore[misc]
+    assert remote == local
+    assert _count(oxigraph, "?s ?p ?o") == len(ds) == 3417  # the default graph is the merge: shared triples once
+    done = _kg("push", "--endpoint", oxigraph + "/store")
+    assert done.returncode == 0 and "pushed 9 graph(s)" in done.stdout
+    assert _count(oxigraph, "GRAPH ?g { ?s ?p ?o }") == sum(local.values())
+    assert _count(oxigraph, "?s ?p ?o") == 3417
+
+
+@pytest.mark.parametrize("saved", saved_queries(), ids=lambda q: q.name)
+def test_every_saved_question_answers_the_same_remotely(oxigraph: str, ds: Dataset, saved) -> None:
+    local = _answers(ds, saved.text)
+    remote = [tuple(_value(t) for t in row) for row in rows(Endpoint(oxigraph + "/query").query(saved.text)).rows]
+    assert sorted(remote, key=str) == sorted(local, key=str)
+
+
+def test_cli_query_with_a_parameter_resolved_on_the_server(oxigraph: str) -> None:
+    args = ("query", "entity-evidence", "--param", "entity=Hisense", "--format", "csv")
+    remote = _kg(*args, "--endpoint", oxigraph + "/query")
+    assert remote.returncode == 0, remote.stderr
+    assert sorted(remote.stdout.splitlines()) == sorted(_kg(*args).stdout.splitlines())
+    unknown = _kg("query", "entity-evidence", "--param", "entity=Nonesuch", "--endpoint", oxigraph + "/query")
+    assert unknown.returncode == 2 and "no entity is named 'Nonesuch'" in unknown.stderr
+    ask = _kg("query", "ASK { qd:Haier a ?t }", "--endpoint", oxigraph + "/query")
+    assert ask.returncode == 0 and ask.stdout == "true\n"
+
+
+def test_a_result_the_server_cuts_short_after_200_is_an_error(oxigraph: str) -> None:
+    heavy = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
+    with pytest.raises(RemoteError, match="answered 200 OK but the result is cut short"):
+        Endpoint(oxigraph + "/query", timeout=60).query(heavy)
+    done = _kg("query", "SELECT * WHERE { ?a ?p ?b . ?c ?q ?d }", "--endpoint", oxigraph + "/query")
+    assert done.returncode == 2 and "cut short" in done.stderr and "Traceback" not in done.stderr
+    assert done.stdout == ""  # nothing partial is printed as if it were the answer
+
+
+def test_refusals_and_server_errors_are_one_line(oxigraph: str, listener) -> None:
+    url, received = listener
+    with pytest.raises(QueryError, match="SERVICE is refused"):
+        Endpoint(oxigraph + "/query").query(f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}")
+    assert received == []
+    with pytest.raises(QueryError, match="malformed query: line 1"):
+        Endpoint(oxigraph + "/query").query("SELECT * WHERE {")
+    with pytest.raises(RemoteError, match="the server answered 4"):
+        Endpoint(oxigraph + "/nowhere").query("ASK {}")
+
+
+def test_unreachable_endpoint(tmp_path: Path) -> None:
+    done = _kg("query", "ASK {}", "--endpoint", f"http://127.0.0.1:{_free_port()}/query")
+    assert done.returncode == 2 and "cannot reach" in done.stderr and "Traceback" not in done.stderr
+    bad = _kg("query", "ASK {}", "--endpoint", "ftp://example.org/")
+    assert bad.returncode == 2 and "needs an http(s) URL" in bad.stderr
+
+
+def _read_request(conn: socket.socket) -> None:
+    """Read one whole HTTP request (closing with unread bytes would reset the connection instead)."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next((int(h.split(b":")[1]) for h in head.split(b"\r\n") if h.lower().startswith(b"content-length")), 0)
+    while len(body) < length:
+        body += conn.recv(65536)
+
+
+@pytest.fixture
+def raw_server() -> Iterator[tuple[str, list[bytes]]]:
+    """A loopback peer that answers each connection with the bytes queued for it (nothing = silence)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    replies: list[bytes] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            _read_request(conn)
+            if replies:
+                conn.sendall(replies.pop(0))
+                conn.close()
+            else:
+                stop.wait(5)  # silent: keeps the connection open without answering
+                conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/query", replies
+    stop.set()
+    thread.join(timeout=6)
+    server.close()
+
+
+def test_client_timeout_on_a_silent_server(raw_server) -> None:
+    url, _ = raw_server
+    started = time.monotonic()
+    with pytest.raises(RemoteError, match="no answer within 1 s"):
+        Endpoint(url, timeout=1).query("ASK {}")
+    assert time.monotonic() - started < 4
+
+
+def test_a_body_shorter_than_announced_is_cut_short(raw_server) -> None:
+    url, replies = raw_server
+    body = b'{"head":{"vars":["s"]},"results":{"bindings":[]}}'
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/sparql-results+json\r\n"
+    replies.append(head + f"Content-Length: {len(body) + 500}\r\n\r\n".encode() + body)
+    with pytest.raises(RemoteError, match="cut the result short after answering 200 OK"):
+        Endpoint(url, timeout=5).query("SELECT ?s WHERE { ?s ?p ?o }")
+    replies.append(head + b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(body):x}\r\n".encode() + body + b"\r\n")
+    with pytest.raises(RemoteError, match="cut the result short"):
+        Endpoint(url, timeout=5).query("SELECT ?s WHERE { ?s ?p ?o }")
+    replies.append(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello")
+    with pytest.raises(RemoteError, match="expected SPARQL JSON results, got text/html"):
+        Endpoint(url, timeout=5).query("SELECT ?s WHERE { ?s ?p ?o }")
