@@ -76,6 +76,7 @@ def _query_text(spec: str) -> tuple[str, str]:
 @click.option("--predicate", "predicates", multiple=True, metavar="P", help="Only links with this predicate.")
 @click.option("--ontology", is_flag=True, help="Include the ontology's own terms (classes, units, ...) as nodes.")
 @click.option("--statements", is_flag=True, help="Include the rdf:Statement reifications as nodes.")
+@click.option("--endpoint", metavar="URL", help="Draw the --focus view from this SPARQL endpoint instead.")
 @_ALL_NODES
 @dataset_options
 def graph_command(
@@ -92,6 +93,7 @@ def graph_command(
     predicates: tuple[str, ...],
     ontology: bool,
     statements: bool,
+    endpoint: str | None,
     all_nodes: bool,
     data: tuple[Path, ...],
     engine: str | None,
@@ -101,16 +103,24 @@ def graph_command(
 
     Without --focus, --path or --query: the whole graph.
     """
-    from kg.netexport import format_for, write_graph
-    from kg.nethtml import write_html
     from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
     from kg.resolve import label_of, resolve_entity
 
     if sum(x is not None for x in (focus, path, query)) > 1:
         raise click.UsageError("give at most one of --focus, --path and --query")
+    if endpoint is not None and (focus is None or classes or predicates or data or store):
+        raise click.UsageError("--endpoint draws a --focus view (without --class, --predicate, --data or --store)")
+    centre = None
+    if focus is not None and not classes and not predicates:
+        view, label = _focus_view(
+            focus, depth, hub_limit, endpoint, data, engine, store, literals, ontology, statements
+        )
+        centre = view.graph.pop("centre")
+        default_title = f"{label} and its links (depth {depth})"
+        _draw(view, output, fmt, title or default_title, centre)
+        return
     ds = open_dataset(data, engine, store)
     options = _convert(ds, literals, classes, predicates, ontology, statements)
-    centre = None
     if query is not None:
         from kg.query import run_query
 
@@ -129,14 +139,46 @@ def graph_command(
         a, b = (resolve_entity(ds, name) for name in path)
         view = paths_between(view if all_nodes else entity_graph(view), a, b)
         default_title = f"How {label_of(ds, a)} and {label_of(ds, b)} are linked"
+    _draw(view, output, fmt, title or default_title, centre, explicit_title=title is not None)
+
+
+def _draw(view, output: Path, fmt: str | None, title: str, centre: str | None, explicit_title: bool = True) -> None:
+    from kg.netexport import format_for, write_graph
+    from kg.nethtml import write_html
+
     fmt = format_for(output, fmt)
     if fmt == "html":
-        write_html(view, output, title or default_title, focus=centre)
+        write_html(view, output, title, focus=centre)
     else:
-        if title:
+        if explicit_title:
             view.graph["title"] = title
         write_graph(view, output, fmt)
     click.echo(f"wrote {output} ({fmt}): {view.number_of_nodes()} nodes, {view.number_of_edges()} links", err=True)
+
+
+def _focus_view(focus, depth, hub_limit, endpoint, data, engine, store, literals, ontology, statements):
+    """The neighbourhood of ``focus`` from a walk (kg.netfocus), not from converting the whole graph."""
+    from kg.netfocus import LocalSource, RemoteSource, walk
+    from kg.netgraph import rdf_to_nx
+    from kg.netviews import neighbourhood
+    from kg.resolve import label_of, resolve_entity
+
+    if endpoint is not None:
+        from kg.remote import Endpoint, lookup_graph
+
+        remote = Endpoint(endpoint)
+        node = resolve_entity(lookup_graph(remote, focus), focus)
+        source = RemoteSource(remote)
+    else:
+        ds = open_dataset(data, engine, store)
+        node = resolve_entity(ds, focus)
+        source = LocalSource(ds)
+    found = walk(source, node, depth, hub_limit or None)
+    options = {"literals": literals, "ontology": ontology, "statements": statements}
+    view = rdf_to_nx(found.dataset, class_use=found.class_use, **options)  # type: ignore[arg-type]
+    view = neighbourhood(view, node, depth, hub_limit or None, hubs=found.hubs)
+    view.graph["centre"] = str(node)
+    return view, label_of(found.dataset, node)
 
 
 @click.command("central")

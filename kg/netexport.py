@@ -43,9 +43,20 @@ def _with_edge_ids(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return copy
 
 
+def _sorted(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """The same graph with nodes and edges in id order, so a file does not depend on which engine or store
+    the triples came from (their iteration orders differ)."""
+    out = nx.MultiDiGraph()
+    out.graph.update(graph.graph)
+    out.add_nodes_from(sorted(graph.nodes(data=True), key=lambda n: n[0]))
+    out.add_edges_from(sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])))
+    return out
+
+
 def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
-    """Write ``graph`` as GraphML, GEXF or node-link JSON."""
+    """Write ``graph`` as GraphML, GEXF or node-link JSON, nodes and edges in id order."""
     path = Path(path)
+    graph = _sorted(graph)
     try:
         if fmt == "graphml":
             nx.write_graphml(graph, path, encoding="utf-8", prettyprint=True)

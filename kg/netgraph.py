@@ -83,7 +83,7 @@ def _graph_name(ds: Graph, graph_id: Node) -> str | None:
 
 
 class _Converter:
-    def __init__(self, graph: Graph, options: Options, context: Graph | None) -> None:
+    def __init__(self, graph: Graph, options: Options, context: Graph | None, class_use: Counter | None = None) -> None:
         self.g = graph
         self.opt = options
         # labels, types and sources are looked up in the context (the whole dataset) when converting
@@ -98,6 +98,8 @@ class _Converter:
                 self.types[s].add(o)
         self.class_use = Counter(t for ts in self.types.values() for t in ts)
         self.classes = set(self.class_use)
+        if class_use is not None:  # how common each class is in the whole graph this part was taken from
+            self.class_use = class_use
         self.statement_info = self._fold_statements()
 
     def _index_sources(self) -> None:
@@ -294,16 +296,19 @@ def rdf_to_nx(
     ontology: bool = False,
     statements: bool = False,
     context: Graph | None = None,
+    class_use: Counter | None = None,
 ) -> nx.MultiDiGraph:
     """Convert an rdflib Graph or Dataset (or a CONSTRUCT result, with ``context`` the dataset it came from).
 
     ``literals``: "attributes" (default) or "nodes". ``classes``/``predicates`` restrict the result;
     ``ontology`` and ``statements`` include the ontology's terms and rdf:Statement reifications.
+    ``class_use`` counts each class's instances when ``graph`` is only part of a bigger graph.
     """
     if literals not in ("attributes", "nodes"):
         raise KGError(f"literals must be 'attributes' or 'nodes', not {literals!r}")
     options = Options(literals, frozenset(classes), frozenset(predicates), ontology, statements)
-    return _Converter(_union(graph), options, _union(context) if context is not None else None).convert()
+    ctx = _union(context) if context is not None else None
+    return _Converter(_union(graph), options, ctx, class_use).convert()
 
 
 def _union(graph: Graph) -> Graph:

@@ -38,13 +38,18 @@ def _require(graph: nx.MultiDiGraph, node: URIRef | str) -> str:
 
 
 def neighbourhood(
-    graph: nx.MultiDiGraph, node: URIRef | str, depth: int = 1, hub_limit: int | None = HUB_LIMIT
+    graph: nx.MultiDiGraph,
+    node: URIRef | str,
+    depth: int = 1,
+    hub_limit: int | None = HUB_LIMIT,
+    hubs: frozenset[str] | set[str] = frozenset(),
 ) -> nx.MultiDiGraph:
     """Everything within ``depth`` links of a node, with every link among those nodes.
 
     A hub (a node other than the centre with more than ``hub_limit`` distinct neighbours, e.g.
     Qingdao, which nearly everything is located in) is shown but not walked through: through it
     every neighbourhood of depth 2 would be most of the graph. ``hub_limit=None`` walks through all.
+    ``hubs`` names nodes known to be hubs in a bigger graph ``graph`` was taken from (kg.netfocus).
     """
     if depth < 0:
         raise KGError("depth must be 0 or more")
@@ -54,7 +59,7 @@ def neighbourhood(
     for _ in range(depth):
         nxt = []
         for n in frontier:
-            if n != centre and hub_limit is not None and len(undirected[n]) > hub_limit:
+            if n != centre and (n in hubs or (hub_limit is not None and len(undirected[n]) > hub_limit)):
                 continue
             for m in undirected[n]:
                 if m not in seen:

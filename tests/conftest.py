@@ -5,7 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from rdflib import Dataset
 
 from kg.loader import load_dataset
 from kg.project import project_root
+from kg.remote import push
 
 ROOT = project_root()
 
@@ -93,3 +98,43 @@ def browser() -> Iterator[object]:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+SERVER_TIMEOUT = 3  # the Oxigraph server's own limit (--timeout-s), to see it cut a stream short
+
+
+def _binary() -> str | None:
+    beside = Path(sys.executable).with_name("oxigraph")
+    return str(beside) if beside.is_file() else shutil.which("oxigraph")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
+    binary = _binary()
+    if binary is None:
+        missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
+    port = free_port()
+    location = tmp_path_factory.mktemp("oxigraph")
+    args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+    push(base + "/store")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -3,65 +3,25 @@ against its SPARQL endpoint give the local answers; broken, silent and cut-short
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import missing_tool
+from conftest import free_port
 from rdflib import Dataset
 from test_engines import _answers, _value
 
 from kg.errors import QueryError
-from kg.remote import Endpoint, RemoteError, push
+from kg.remote import Endpoint, RemoteError
 from kg.results import rows
 from kg.saved import saved_queries
 
 pytestmark = pytest.mark.oxigraph_server
-SERVER_TIMEOUT = 3  # the server's own limit (--timeout-s), to see it cut a stream short
-
-
-def _binary() -> str | None:
-    beside = Path(sys.executable).with_name("oxigraph")
-    return str(beside) if beside.is_file() else shutil.which("oxigraph")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
-    binary = _binary()
-    if binary is None:
-        missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
-    port = _free_port()
-    location = tmp_path_factory.mktemp("oxigraph")
-    args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-    push(base + "/store")
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
 
 
 def _kg(*args: str) -> subprocess.CompletedProcess:
@@ -124,7 +84,7 @@ def test_refusals_and_server_errors_are_one_line(oxigraph: str, listener) -> Non
 
 
 def test_unreachable_endpoint(tmp_path: Path) -> None:
-    done = _kg("query", "ASK {}", "--endpoint", f"http://127.0.0.1:{_free_port()}/query")
+    done = _kg("query", "ASK {}", "--endpoint", f"http://127.0.0.1:{free_port()}/query")
     assert done.returncode == 2 and "cannot reach" in done.stderr and "Traceback" not in done.stderr
     bad = _kg("query", "ASK {}", "--endpoint", "ftp://example.org/")
     assert bad.returncode == 2 and "needs an http(s) URL" in bad.stderr
