@@ -114,12 +114,19 @@ def load_dataset(
         return as_dataset(store)
     if engine != "rdflib":
         raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
-    ds = new_dataset()
-    for src in sources:
-        parse_into(ds, src.path, src.graph, "turtle")
-    for path in expand_paths(extra):
-        parse_into(ds, path)
-    return ds
+    paths = expand_paths(extra)
+
+    def parse() -> Dataset:
+        ds = new_dataset()
+        for src in sources:
+            parse_into(ds, src.path, src.graph, "turtle")
+        for path in paths:
+            parse_into(ds, path)
+        return ds
+
+    from kg.parse_cache import cached
+
+    return cached([(s.path, str(s.graph)) for s in sources] + [(p, "") for p in paths], parse)
 
 
 def load_into_store(store: object, sources: list[Source], extra: Iterable[str | Path] = ()) -> None:

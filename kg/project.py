@@ -59,6 +59,11 @@ def shipped_sources(root: Path | None = None) -> list[Source]:
     return sources
 
 
+def cache_dir() -> Path:
+    """Where derived files are cached (inferred graphs, parsed graphs): ``$KG_CACHE_DIR`` or ``~/.cache/qingdao-kg``."""
+    return Path(os.environ.get("KG_CACHE_DIR") or Path.home() / ".cache" / "qingdao-kg")
+
+
 def shapes_path(root: Path | None = None) -> Path:
     return (root or project_root()) / "shapes.ttl"
 

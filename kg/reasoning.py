@@ -9,22 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.namespaces import INFERRED_GRAPH
+from kg.project import cache_dir
 
 PROFILES = ("owlrl", "rdfs")
 #: Entailments that say nothing a researcher asks about (x sameAs x, x a owl:Thing, ...).
 _TRIVIAL_OBJECTS = {OWL.Thing, RDFS.Resource}
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
-
-
-def cache_dir() -> Path:
-    """Where inferred graphs are cached: ``$KG_CACHE_DIR`` or ``~/.cache/qingdao-kg``."""
-    return Path(os.environ.get("KG_CACHE_DIR") or Path.home() / ".cache" / "qingdao-kg")
 
 
 def _asserted(ds: Dataset) -> Graph:
