@@ -3,7 +3,8 @@
 The public API for scripts and notebooks is re-exported here lazily, so that ``import kg``
 stays cheap for the CLI:
 
-- ``load_dataset(extra=())`` — the graph as an rdflib Dataset (default graph = union).
+- ``load_dataset(extra=(), engine="rdflib")`` — the graph as an rdflib Dataset (default graph = union);
+  ``engine="oxigraph"`` holds it in Oxigraph. ``build_store(dir)`` / ``open_store(dir)`` — on-disk stores.
 - ``run_query(ds, text, bindings=None, timeout=None, allow_network=False)`` — a finished rdflib Result.
 - ``query_rows(result, ds)`` / ``to_dataframe(result, ds)`` — readable rows or a pandas DataFrame.
 - ``construct_graph(result)`` — the rdflib Graph of a CONSTRUCT/DESCRIBE result.
@@ -15,6 +16,8 @@ stays cheap for the CLI:
 - ``rdf_to_nx(ds)``, ``neighbourhood(g, iri, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —
   networkx views; ``notebook_view(g, title)``, ``write_html(g, path, title)``, ``write_graph(g, path, fmt)``.
 - ``export_rdf(ds, fmt, ExportScope(...))`` — deterministic Turtle, TriG, N-Quads, N-Triples, JSON-LD, RDF/XML.
+- ``Endpoint(url).query(text)`` / ``push(store_url)`` — a remote SPARQL server; ``focus_walk(source, iri, depth,
+  hub_limit)`` — the part of a big graph a focus view needs.
 """
 
 from __future__ import annotations
@@ -44,6 +47,11 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
     "write_graph": "kg.netexport",
     "export_rdf": ("kg.export", "export"),
     "ExportScope": ("kg.export", "Scope"),
+    "build_store": "kg.store",
+    "open_store": "kg.store",
+    "Endpoint": "kg.remote",
+    "push": "kg.remote",
+    "focus_walk": ("kg.netfocus", "walk"),
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -159,7 +159,7 @@ def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) 
         store.clear_graph(ox.DefaultGraph())  # the merge is rebuilt below from the graphs kept
         merge_into_default(store)
     for entry in changed:
-        load_file(store, Path(entry.path), entry.graph)  # type: ignore[arg-type]
+        load_file(store, Path(entry.path), entry.graph, bulk=True)  # type: ignore[arg-type]
     store.flush()
     store.optimize()
     del store
