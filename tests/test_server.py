@@ -536,3 +536,28 @@ def test_workbench_assets_are_ours(endpoint: str) -> None:
     assert status == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
     assert b"kgNetwork" in graph
+
+
+@pytest.fixture(scope="module")
+def oxigraph_endpoint() -> Iterator[str]:
+    from kg.engines import DatasetSpec
+
+    pool = QueryPool(DatasetSpec(engine="oxigraph"), size=2, timeout=TIMEOUT, max_rows=MAX_ROWS)
+    server = SparqlServer(("127.0.0.1", 0), pool, max_body=MAX_BODY)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.url
+    server.shutdown()
+    server.server_close()
+    pool.close()
+
+
+def test_serve_on_the_oxigraph_engine(oxigraph_endpoint: str, endpoint: str) -> None:
+    """`kg serve --engine oxigraph`: the same answers, and a native runaway query still stopped at the limit."""
+    status, _, body = _post_form(oxigraph_endpoint, query=PLAN_TARGETS)
+    assert status == 200 and FIVE_YEAR_PLAN.encode() in body
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    assert _get(oxigraph_endpoint, "text/csv", query=count)[2] == _get(endpoint, "text/csv", query=count)[2]
+    status, _, body = _post_form(oxigraph_endpoint, query=RUNAWAY)
+    assert status == 503 and b"time limit" in body
+    assert _get(oxigraph_endpoint, query="ASK { ?s ?p ?o }")[0] == 200
