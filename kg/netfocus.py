@@ -35,7 +35,7 @@ class QuadSource(Protocol):
     """Where the walk reads from: a local Dataset (either engine) or a remote endpoint."""
 
     def outgoing(self, nodes: list[object]) -> Iterable[Quad]: ...
-    def neighbours(self, node: object, limit: int | None) -> list[object]: ...
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]: ...
     def statements_between(self, nodes: list[object]) -> list[object]: ...
     def labels(self, nodes: list[object]) -> Iterable[Quad]: ...
     def incoming_sample(self, nodes: list[object]) -> Iterable[Quad]: ...
@@ -57,7 +57,11 @@ class LocalSource:
         for n in nodes:
             yield from self.ds.quads((n, None, None, None))  # type: ignore[arg-type]
 
-    def neighbours(self, node: object, limit: int | None) -> list[object]:
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]:
+        """Each node's distinct neighbours; more than ``limit`` of them marks a hub, so the rest are not read."""
+        return {n: self._neighbours_of(n, limit) for n in nodes}
+
+    def _neighbours_of(self, node: object, limit: int | None) -> list[object]:
         found: dict[object, None] = {}
         pairs = ((o, p) for _, p, o in self.ds.triples((node, None, None)))  # type: ignore[arg-type]
         back = ((s, p) for s, p, _ in self.ds.triples((None, None, node)))  # type: ignore[arg-type]
@@ -127,29 +131,30 @@ class RemoteSource:
                     f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
                 )
 
-    def neighbours(self, node: object, limit: int | None) -> list[object]:
-        if not isinstance(node, URIRef):
-            return []
-        cap = f"LIMIT {limit + 1}" if limit is not None else ""
-        skip = " ".join(p.n3() for p in _NOT_LINKS)
-        text = (
-            f"SELECT DISTINCT ?m WHERE {{ {{ {node.n3()} ?p ?m }} UNION {{ ?m ?p {node.n3()} }} "
-            f"FILTER((isIRI(?m) || isBlank(?m)) && ?p NOT IN ({skip.replace(' ', ', ')})) "
-            f"FILTER NOT EXISTS {{ ?m a rdf:Statement }} }} {cap}"
-        )
-        return [m for (m,) in self._select(text) if not is_ontology_term(m)]
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]:
+        """One query per batch of nodes (not per node: a level can hold thousands); a hub's neighbours
+        beyond ``limit`` + 1 are dropped here rather than at the server, which cannot limit per node."""
+        found: dict[object, dict[object, None]] = {n: {} for n in nodes}
+        skip = ", ".join(p.n3() for p in _NOT_LINKS)
+        for values in self._batches(nodes):
+            text = (
+                f"SELECT DISTINCT ?n ?m WHERE {{ VALUES ?n {{ {values} }} {{ ?n ?p ?m }} UNION {{ ?m ?p ?n }} "
+                f"FILTER((isIRI(?m) || isBlank(?m)) && ?p NOT IN ({skip})) "
+                "FILTER NOT EXISTS { ?m a rdf:Statement } }"
+            )
+            for n, m in self._select(text):
+                near = found.get(n)
+                if near is not None and not is_ontology_term(m) and (limit is None or len(near) <= limit):
+                    near[m] = None
+        return {n: list(near) for n, near in found.items()}
 
     def statements_between(self, nodes: list[object]) -> list[object]:
-        iris = [n for n in nodes if isinstance(n, URIRef)]
-        found = []
-        for i in range(0, len(iris), _BATCH):
-            values = " ".join(n.n3() for n in iris[i : i + _BATCH])
-            text = (
-                f"SELECT DISTINCT ?st WHERE {{ VALUES ?a {{ {values} }} ?st rdf:subject ?a ; rdf:object ?b . "
-                f"FILTER(?b IN ({', '.join(n.n3() for n in iris)})) }}"
-            )
-            found.extend(st for (st,) in self._select(text))
-        return found
+        inside = set(nodes)
+        found: dict[object, None] = {}
+        for values in self._batches(nodes):  # the far end is checked here: an IN list of every node is quadratic
+            text = f"SELECT ?st ?b WHERE {{ VALUES ?a {{ {values} }} ?st rdf:subject ?a ; rdf:object ?b }}"
+            found.update((st, None) for st, b in self._select(text) if b in inside)
+        return list(found)
 
     def labels(self, nodes: list[object]) -> Iterator[Quad]:
         props = ", ".join(p.n3() for p in LABELS)
@@ -198,11 +203,12 @@ def walk(source: QuadSource, centre: URIRef, depth: int, hub_limit: int | None) 
     seen: dict[object, None] = {centre: None}
     hubs: set[str] = set()
     frontier: list[object] = [centre]
-    for _ in range(depth):
+    for level in range(depth):
         nxt = []
+        near = source.neighbours(frontier, None if level == 0 else hub_limit)  # level 0: the centre alone
         for n in frontier:
-            found = source.neighbours(n, None if n == centre else hub_limit)
-            if n != centre and hub_limit is not None and len(found) > hub_limit:
+            found = near[n]
+            if level and hub_limit is not None and len(found) > hub_limit:
                 hubs.add(str(n))
                 continue
             for m in found:

@@ -12,17 +12,14 @@ rdflib's triple API (resolver, ``kg entity``, ``kg stats``, graph views) runs un
 Safety: queries reach this module only after ``kg.query.parse_query`` refused SERVICE (pyoxigraph
 would perform it from native code that Python's audit hooks cannot see); updates, LOAD included,
 never reach it. Time limits: native evaluation ignores Python signals, so a query with a limit runs
-in a forked child that is killed at the deadline; the child sends its result back serialized
-(SPARQL JSON or N-Triples) and the parent reads it with pyoxigraph's parsers.
+in the store's forked worker (kg.oxigraph_worker), killed at the deadline; the worker sends its
+result back serialized (SPARQL JSON or N-Triples) and the parent reads it with pyoxigraph's parsers.
+Every write to a store here retires its worker, whose copy of the store is then stale.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import select
-import signal
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,7 +30,8 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 from rdflib.query import Result
 
-from kg.errors import InputError, KGError, QueryError, QueryTimeout
+from kg import oxigraph_worker
+from kg.errors import InputError, KGError, QueryError
 from kg.namespaces import PREFIXES, bind_prefixes
 
 #: File suffix → pyoxigraph format, for the formats Oxigraph parses natively and safely. JSON-LD
@@ -59,6 +57,7 @@ def load_file(store: ox.Store, path: Path, graph: URIRef | None = None, bulk: bo
     fmt = NATIVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: not a format the Oxigraph loader reads natively")
+    oxigraph_worker.retire(store)
     load = store.bulk_load if bulk else store.load
     base = path.resolve().as_uri()
     try:
@@ -88,6 +87,7 @@ def merge_into_default(store: ox.Store, graph: URIRef | None = None) -> None:
     three articles would match three times (oxigraph/oxigraph#1919, fixed after 0.5). A real
     default graph is a set, which gives rdflib's answers; the price is loading each triple twice.
     """
+    oxigraph_worker.retire(store)
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph is not None else "GRAPH ?g { ?s ?p ?o }"
     store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ {where} }}")
 
@@ -99,6 +99,7 @@ def add_dataset(store: ox.Store, ds: Dataset) -> None:
         ox.Quad(to_ox(s), to_ox(p), to_ox(o), _graph_to_ox(getattr(g, "identifier", g)))
         for s, p, o, g in ds.quads((None, None, None, None))
     ]
+    oxigraph_worker.retire(store)
     store.bulk_extend(q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph))
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
 
@@ -133,6 +134,55 @@ class _MergedStore(OxigraphStore):
 
     def contexts(self, triple=None):  # type: ignore[no-untyped-def]
         return (g for g in super().contexts(triple) if g.identifier != DATASET_DEFAULT_GRAPH_ID)
+
+    # Writes through rdflib's API keep the merge in step with the named graphs, and retire the query
+    # worker, whose copy of the store is stale afterwards.
+    def add(self, triple, context, quoted=False):  # type: ignore[no-untyped-def]
+        oxigraph_worker.retire(self._inner)
+        super().add(triple, context, quoted)
+        if not _is_default(context):
+            self._inner.add(ox.Quad(*(to_ox(t) for t in triple)))
+
+    def addN(self, quads):  # type: ignore[no-untyped-def]
+        oxigraph_worker.retire(self._inner)
+        quads = list(quads)
+        super().addN(quads)
+        self._inner.extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o, g in quads if not _is_default(g)])
+
+    def remove(self, triple, context=None):  # type: ignore[no-untyped-def]
+        oxigraph_worker.retire(self._inner)
+        if context is None or _is_default(context):
+            super().remove(triple, None if context is None else context)
+            return
+        graph = to_ox(getattr(context, "identifier", context))
+        gone = [q.triple for q in self._inner.quads_for_pattern(*(_or_any(t) for t in triple), graph)]
+        super().remove(triple, context)
+        self._unmerge(gone)
+
+    def remove_graph(self, graph):  # type: ignore[no-untyped-def]
+        oxigraph_worker.retire(self._inner)
+        name = to_ox(getattr(graph, "identifier", graph))
+        gone = [q.triple for q in self._inner.quads_for_pattern(None, None, None, name)]
+        super().remove_graph(graph)
+        self._unmerge(gone)
+
+    def _unmerge(self, triples: list[ox.Triple]) -> None:
+        """Drop from the merge the triples no named graph states any more."""
+        for t in triples:
+            named = self._inner.quads_for_pattern(t.subject, t.predicate, t.object, None)
+            if all(isinstance(q.graph_name, ox.DefaultGraph) for q in named):
+                self._inner.remove(ox.Quad(t.subject, t.predicate, t.object))
+
+    def update(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise QueryError("SPARQL Update is refused on an Oxigraph dataset: kg.query.run_update_on_copy changes a copy")
+
+
+def _is_default(context: object) -> bool:
+    return getattr(context, "identifier", context) in (None, DATASET_DEFAULT_GRAPH_ID)
+
+
+def _or_any(term: object) -> object:
+    return None if term is None else to_ox(term)
 
 
 class _ReadOnlyStore(_MergedStore):
@@ -240,18 +290,22 @@ def bind_in_text(text: str, bindings: Mapping[Variable, object]) -> str:
     return _TOKENS.sub(swap, text)
 
 
-def _evaluate(
+def _query_args(
     store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None, projected: set[str]
-) -> object:
+) -> dict[str, object]:
+    """The arguments of ``Store.query`` for this query: parameters bound, prefixes, the query's dataset."""
     inline = {k: v for k, v in bindings.items() if str(k) not in projected}
-    substitute = {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items() if str(k) in projected}
+    return {
+        "query": bind_in_text(text, inline) if inline else text,
+        "prefixes": {p: str(ns) for p, ns in PREFIXES.items()},
+        "substitutions": {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items() if str(k) in projected},
+        **_dataset_args(store, clauses),
+    }
+
+
+def _evaluate(store: ox.Store, args: dict[str, object]) -> object:
     try:
-        return store.query(
-            bind_in_text(text, inline) if inline else text,
-            prefixes={p: str(ns) for p, ns in PREFIXES.items()},
-            substitutions=substitute,
-            **_dataset_args(store, clauses),
-        )
+        return store.query(**args)
     except SyntaxError as exc:
         raise QueryError(f"invalid query (Oxigraph): {exc}") from None
     except (OSError, ValueError, TypeError, RuntimeError) as exc:
@@ -301,20 +355,6 @@ def result_from_bytes(payload: bytes, kind: str) -> Result:
     return _to_result(_deserialize(b"S" if kind == "json" else b"G", payload))
 
 
-def _read_all(fd: int, deadline: float, pid: int, seconds: float) -> bytes:
-    chunks = []
-    while True:
-        left = deadline - time.monotonic()
-        ready = select.select([fd], [], [], max(left, 0))[0] if left > 0 else []
-        if not ready:
-            os.kill(pid, signal.SIGKILL)
-            raise QueryTimeout(f"query stopped after {seconds:g} s (time limit; raise it with --timeout)")
-        chunk = os.read(fd, 1 << 20)
-        if not chunk:
-            return b"".join(chunks)
-        chunks.append(chunk)
-
-
 def execute(
     ds: Dataset,
     text: str,
@@ -327,46 +367,25 @@ def execute(
     """Evaluate ``text`` over the Oxigraph store behind ``ds`` and return a finished rdflib Result.
 
     ``projected`` names the variables the query returns (bound by substitution; others in the text).
+    With a ``timeout`` the query runs in the store's worker process (kg.oxigraph_worker).
     """
     store = store_of(ds)
     if store is None:
         raise QueryError("not an Oxigraph-backed dataset")
-    bindings = bindings or {}
+    args = _query_args(store, text, bindings or {}, clauses, set(projected))
     if not timeout:
-        return _to_result(_evaluate(store, text, bindings, clauses, set(projected)))
-    return _to_result(_forked(store, text, bindings, clauses, set(projected), timeout))
+        return _to_result(_evaluate(store, args))
 
-
-def _forked(
-    store: ox.Store, text: str, bindings: Mapping, clauses: list | None, projected: set[str], seconds: float
-) -> object:
-    """Run the query in a forked child, killed at the deadline, and return the parent's copy of its answer."""
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: evaluate, send kind + payload (or an error line), exit without cleanup handlers
-        os.close(read_fd)
+    def answer(request: dict[str, object]) -> tuple[bytes, bytes]:
         try:
-            kind, payload = _serialize(_evaluate(store, text, bindings, clauses, projected))
-            message = kind + payload
+            return _serialize(_evaluate(store, request))
         except KGError as exc:
-            message = b"E" + str(exc).encode("utf-8")
-        except BaseException as exc:
-            message = b"E" + f"query failed: {exc}".encode()
-        with os.fdopen(write_fd, "wb") as out:
-            out.write(message)
-        os._exit(0)
-    os.close(write_fd)
-    try:
-        data = _read_all(read_fd, time.monotonic() + seconds, pid, seconds)
-    finally:
-        os.close(read_fd)
-        os.waitpid(pid, 0)
-    if not data:
-        raise QueryError("query failed: the Oxigraph worker ended without an answer")
-    kind, payload = data[:1], data[1:]
+            return b"E", str(exc).encode("utf-8")
+
+    kind, payload = oxigraph_worker.ask(store, ds.store, answer, args, timeout)
     if kind == b"E":
         raise QueryError(payload.decode("utf-8", "replace"))
-    return _deserialize(kind, payload)
+    return _to_result(_deserialize(kind, payload))
 
 
 def new_store(path: Path | None = None) -> ox.Store:

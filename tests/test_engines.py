@@ -3,6 +3,7 @@ follows its sources."""
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -11,11 +12,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Literal
+from rdflib import Dataset, Literal, URIRef, Variable
 from test_competency import EXPECTED
 
 from kg.errors import InputError, QueryError, QueryTimeout
 from kg.loader import load_dataset
+from kg.oxigraph_engine import store_of
+from kg.oxigraph_worker import worker_pid
 from kg.query import run_query
 from kg.results import rows
 from kg.saved import saved_queries
@@ -100,6 +103,75 @@ def test_timeout_stops_native_evaluation(ox_ds: Dataset) -> None:
         run_query(ox_ds, HEAVY, timeout=1)
     assert time.monotonic() - started < 10
     assert run_query(ox_ds, "ASK { ?s ?p ?o }", timeout=5).askAnswer is True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _count_all(ds: Dataset) -> int:
+    return int(run_query(ds, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=30).bindings[0][Variable("n")])
+
+
+def test_one_worker_serves_a_store_until_a_deadline_kills_it() -> None:
+    ds = load_dataset(engine="oxigraph")
+    store = store_of(ds)
+    first = _count_all(ds)
+    pid = worker_pid(store)
+    assert pid and _alive(pid)
+    assert _count_all(ds) == first and worker_pid(store) == pid  # reused, not forked again
+    with pytest.raises(QueryTimeout):
+        run_query(ds, HEAVY, timeout=1)
+    assert not _alive(pid)
+    assert _count_all(ds) == first and worker_pid(store) not in (0, pid)
+
+
+def test_a_write_retires_the_worker_so_answers_follow_the_store() -> None:
+    ds = load_dataset(engine="oxigraph")
+    before = _count_all(ds)
+    pid = worker_pid(store_of(ds))
+    ds.graph(URIRef("urn:test:extra")).add((URIRef("urn:test:s"), URIRef("urn:test:p"), Literal("new")))
+    assert not _alive(pid)
+    assert _count_all(ds) == before + 1
+
+
+def test_rdflib_writes_keep_the_default_graph_the_merge_of_the_named_graphs() -> None:
+    ds = load_dataset(engine="oxigraph")
+    before = _count_all(ds)
+    triple = (URIRef("urn:test:s"), URIRef("urn:test:p"), Literal("twice"))
+    one, two = URIRef("urn:test:one"), URIRef("urn:test:two")
+    ds.graph(one).add(triple)
+    ds.addN([(*triple, ds.graph(two))])
+    assert _count_all(ds) == before + 1  # a set: stated twice, merged once
+    ds.graph(one).remove(triple)
+    assert _count_all(ds) == before + 1  # still stated by the other graph
+    ds.remove_graph(ds.graph(two))
+    assert _count_all(ds) == before
+    with pytest.raises(QueryError, match="Update is refused"):
+        ds.update("INSERT DATA { <urn:test:s> <urn:test:p> 1 }")
+
+
+def test_the_worker_holds_no_pipe_of_the_parent_open() -> None:
+    """A peer of the parent (here `cat`, in real life a browser driver) must still see end-of-file."""
+    ds = load_dataset(engine="oxigraph")
+    peer = subprocess.Popen(["cat"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+    _count_all(ds)  # starts the worker while the pipe to `cat` is open
+    peer.stdin.close()  # type: ignore[union-attr]
+    assert peer.wait(timeout=10) == 0
+    assert _alive(worker_pid(store_of(ds)))
+
+
+def test_the_worker_ends_with_its_dataset() -> None:
+    ds = load_dataset(engine="oxigraph")
+    _count_all(ds)
+    pid = worker_pid(store_of(ds))
+    del ds
+    gc.collect()
+    assert not _alive(pid)
 
 
 def test_evaluation_errors_are_query_errors(ox_ds: Dataset) -> None:
