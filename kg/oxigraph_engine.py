@@ -20,7 +20,7 @@ Every write to a store here retires its worker, whose copy of the store is then 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -47,29 +47,51 @@ _QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
 _XSD_STRING = str(XSD.string)
 
 
-def load_file(store: ox.Store, path: Path, graph: URIRef | None = None, bulk: bool = False) -> None:
+def load_file(store: ox.Store, path: Path, graph: URIRef | None = None) -> None:
     """Parse one file into ``store`` with Oxigraph's own parser; triples go to ``graph`` (else the file's URI)
     and into the store's default graph, which holds the merge of all graphs (see ``merge_into_default``).
 
-    ``bulk`` uses Oxigraph's bulk loader, faster for an on-disk store; in memory its plain loader is faster.
-    Raises InputError naming the file and line, like the rdflib loader.
+    In memory, Oxigraph's plain loader is faster than its bulk loader (measured); on-disk stores are
+    filled by ``bulk_load_files``. Raises InputError naming the file and line, like the rdflib loader.
     """
     fmt = NATIVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: not a format the Oxigraph loader reads natively")
     oxigraph_worker.retire(store)
-    load = store.bulk_load if bulk else store.load
+    if fmt in _QUAD_FORMATS:
+        store.extend(_file_quads(path, graph))
+        return
     base = path.resolve().as_uri()
     try:
-        if fmt in _QUAD_FORMATS:
-            own = ox.NamedNode(base)
-            parsed = ox.parse(path=str(path), format=fmt, base_iri=base)
-            quads = [ox.Quad(q.subject, q.predicate, q.object, _named(q.graph_name, own)) for q in parsed]
-            store.bulk_extend(quads)
-            store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
-            return
         for target in (ox.NamedNode(str(graph) if graph else base), ox.DefaultGraph()):
-            load(path=str(path), format=fmt, base_iri=base, to_graph=target)
+            store.load(path=str(path), format=fmt, base_iri=base, to_graph=target)
+    except SyntaxError as exc:
+        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def bulk_load_files(store: ox.Store, files: list[tuple[Path, URIRef | None]]) -> None:
+    """Load many files into an on-disk store in one pass of Oxigraph's bulk loader, each triple into its
+    graph (``None``: the file's URI) and into the merge, as ``load_file`` does.
+
+    Why one pass: a bulk load per file writes and ingests its own sorted files, which made a store of
+    4,000 articles take 130 s to build instead of 17 s.
+    """
+    oxigraph_worker.retire(store)
+    store.bulk_extend(quad for path, graph in files for quad in _file_quads(path, graph))
+
+
+def _file_quads(path: Path, graph: URIRef | None) -> Iterator[ox.Quad]:
+    fmt = NATIVE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: not a format the Oxigraph loader reads natively")
+    base = path.resolve().as_uri()
+    own = ox.NamedNode(str(graph) if graph else base)
+    try:
+        for q in ox.parse(path=str(path), format=fmt, base_iri=base):
+            yield ox.Quad(q.subject, q.predicate, q.object, _named(q.graph_name, own))
+            yield ox.Quad(q.subject, q.predicate, q.object)
     except SyntaxError as exc:
         raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
     except OSError as exc:

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import Dataset
+from rdflib import Dataset, URIRef
 
 from kg.errors import InputError
 from kg.loader import expand_paths
@@ -133,7 +133,7 @@ def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) 
     """Create the store at ``folder``, or bring an existing one up to date with the files (all of it if ``rebuild``)."""
     import pyoxigraph as ox
 
-    from kg.oxigraph_engine import load_file, merge_into_default
+    from kg.oxigraph_engine import bulk_load_files, merge_into_default
 
     data = list(data)
     if folder.exists() and not (folder / MANIFEST).is_file() and any(folder.iterdir()):
@@ -158,8 +158,7 @@ def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) 
     if not full:
         store.clear_graph(ox.DefaultGraph())  # the merge is rebuilt below from the graphs kept
         merge_into_default(store)
-    for entry in changed:
-        load_file(store, Path(entry.path), entry.graph, bulk=True)  # type: ignore[arg-type]
+    bulk_load_files(store, [(Path(e.path), URIRef(e.graph) if e.graph else None) for e in changed])
     store.flush()
     store.optimize()
     del store
