@@ -221,7 +221,9 @@ def cold_query(runs: int) -> float:
 
 def _fmt(value: object) -> str:
     if isinstance(value, dict):
-        return f"> {value['after']:.0f} s ({value['error']})" if value.get("error") == "QueryTimeout" else "error"
+        if value["error"].endswith("Timeout"):  # QueryTimeout (embedded) or RemoteTimeout (client gave up)
+            return f"> {value['after']:.0f} s ({value['error']})"
+        return f"{value['error']} after {value['after']:.1f} s"
     return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"  # type: ignore[operator]
 
 
@@ -317,6 +319,9 @@ def main() -> None:
         results[size] = r
         (args.cache / "results.json").write_text(json.dumps(results, indent=1))
     text = report(results, cold_query(args.runs), args)
+    notes = HERE / "reading.md"  # hand-written explanations, kept apart so a re-run does not drop them
+    if notes.is_file():
+        text += "\n\n" + notes.read_text(encoding="utf-8").strip()
     args.out.write_text(text + "\n", encoding="utf-8")
     print(text)
 

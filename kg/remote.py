@@ -35,6 +35,10 @@ class RemoteError(KGError):
     """The endpoint could not be reached, refused the request, or sent a broken answer."""
 
 
+class RemoteTimeout(RemoteError):
+    """No complete answer within the client's time limit (told apart so callers can report a timeout)."""
+
+
 def _prologue() -> str:
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
@@ -52,7 +56,7 @@ def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> byte
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise RemoteError(f"{url}: no complete answer within the time limit (raise it with --timeout)")
+            raise RemoteTimeout(f"{url}: no complete answer within the time limit (raise it with --timeout)")
         try:
             chunk = response.read1(1 << 20)
         except http.client.IncompleteRead as exc:
@@ -61,7 +65,7 @@ def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> byte
                 f"{len(exc.partial)} bytes into a chunk); it probably hit its own time limit"
             ) from None
         except TimeoutError:
-            raise RemoteError(f"{url}: no complete answer within the time limit (raise it with --timeout)") from None
+            raise RemoteTimeout(f"{url}: no complete answer within the time limit (raise it with --timeout)") from None
         if not chunk:
             if response.length:  # Content-Length announced more than arrived
                 raise RemoteError(
@@ -95,7 +99,7 @@ def request(
         reason = getattr(exc.reason, "strerror", None) or exc.reason
         raise RemoteError(f"cannot reach {url}: {reason}") from None
     except TimeoutError:
-        raise RemoteError(f"{url}: no answer within {timeout:g} s (raise it with --timeout)") from None
+        raise RemoteTimeout(f"{url}: no answer within {timeout:g} s (raise it with --timeout)") from None
     except (ConnectionError, http.client.HTTPException) as exc:
         raise RemoteError(f"{url}: the connection failed: {exc or type(exc).__name__}") from None
 

@@ -17,7 +17,7 @@ from rdflib import Dataset
 from test_engines import _answers, _value
 
 from kg.errors import QueryError
-from kg.remote import Endpoint, RemoteError
+from kg.remote import Endpoint, RemoteError, RemoteTimeout
 from kg.results import rows
 from kg.saved import saved_queries
 
@@ -136,7 +136,7 @@ def raw_server() -> Iterator[tuple[str, list[bytes]]]:
 def test_client_timeout_on_a_silent_server(raw_server) -> None:
     url, _ = raw_server
     started = time.monotonic()
-    with pytest.raises(RemoteError, match="no answer within 1 s"):
+    with pytest.raises(RemoteTimeout, match="no answer within 1 s"):
         Endpoint(url, timeout=1).query("ASK {}")
     assert time.monotonic() - started < 4
 
