@@ -46,7 +46,11 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+    layout = "Graphviz sfdp" if shutil.which("sfdp") else "no Graphviz (networkx layout)"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, Python {platform.python_version()}, "
+        f"{platform.system()}, {layout}"
+    )
 
 
 def corpus(size: str, cache: Path) -> Path:
