@@ -49,6 +49,10 @@ def _check_url(url: str) -> None:
         raise RemoteError(f"--endpoint needs an http(s) URL, got {url!r}")
 
 
+def _incomplete(url: str) -> RemoteTimeout:
+    return RemoteTimeout(f"{url}: no complete answer within the time limit (raise it with --timeout)")
+
+
 def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> bytes:
     """The whole body, within the deadline (checked between chunks; each read waits at most the socket
     timeout); a body that ends early is an error, not an answer."""
@@ -56,7 +60,7 @@ def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> byte
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise RemoteTimeout(f"{url}: no complete answer within the time limit (raise it with --timeout)")
+            raise _incomplete(url)
         try:
             chunk = response.read1(1 << 20)
         except http.client.IncompleteRead as exc:
@@ -65,7 +69,7 @@ def _read(response: http.client.HTTPResponse, deadline: float, url: str) -> byte
                 f"{len(exc.partial)} bytes into a chunk); it probably hit its own time limit"
             ) from None
         except TimeoutError:
-            raise RemoteTimeout(f"{url}: no complete answer within the time limit (raise it with --timeout)") from None
+            raise _incomplete(url) from None
         if not chunk:
             if response.length:  # Content-Length announced more than arrived
                 raise RemoteError(
