@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
 import click
 
 from kg import cli_export, cli_graph, cli_serve
-from kg.cli_options import DATA_OPTION, dataset_options, open_dataset
-from kg.errors import KGError, QueryError
+from kg.cli_options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
+from kg.errors import KGError, MemoryLimitExceeded, QueryError
 
 SHOWCASE = (
     "cosmoplat-chery-haier",
@@ -25,17 +26,23 @@ SHOWCASE = (
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="qingdao-kg")
-def cli() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Say more on stderr: query workers, network isolation, limits.")
+def cli(verbose: bool) -> None:
     """Qingdao industrial knowledge graph: validate, describe and query it."""
+    if verbose:
+        logging.getLogger("kg").setLevel(logging.INFO)
 
 
 @cli.command()
+@limit_options
 @DATA_OPTION
-def validate(data: tuple[Path, ...]) -> None:
+def validate(timeout: float | None, memory_limit: str | None, data: tuple[Path, ...]) -> None:
     """Check every file parses, the SHACL shapes hold and the project's own checks pass."""
+    from kg.limits import limited
     from kg.validation import validate as run_validation
 
-    report = run_validation(data)
+    with limited(*resolve_limits(timeout, memory_limit)):
+        report = run_validation(data)
     if report.ok:
         click.echo(f"OK: {report.triples} triples; SHACL shapes and all project checks pass.")
         return
@@ -46,12 +53,18 @@ def validate(data: tuple[Path, ...]) -> None:
 
 
 @cli.command()
+@limit_options
 @dataset_options
-def stats(data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
+def stats(
+    timeout: float | None, memory_limit: str | None, data: tuple[Path, ...], engine: str | None, store: Path | None
+) -> None:
     """Triples per graph, entities per class, figures and sources."""
+    from kg.limits import limited
     from kg.stats import compute_stats, format_stats
 
-    click.echo(format_stats(compute_stats(open_dataset(data, engine, store))))
+    ds = open_dataset(data, engine, store)
+    with limited(*resolve_limits(timeout, memory_limit)):
+        click.echo(format_stats(compute_stats(ds)))
 
 
 @cli.command("queries")
@@ -133,20 +146,20 @@ def _write(text: str, output: Path | None) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the result to FILE.")
 @click.option("--param", "params", multiple=True, help="Bind a saved query's parameter: NAME=VALUE.")
 @click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="Rows shown as a table.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=30.0, show_default=True, help="Seconds; 0 = none.")
 @click.option("--reason", is_flag=True, help="Also answer from what the ontology entails (OWL 2 RL, cached).")
 @click.option("--allow-network", is_flag=True, help="Permit SERVICE and FROM dereferencing (off by default).")
 @click.option(
     "--endpoint",
     metavar="URL",
     help="Ask this SPARQL 1.1 Protocol endpoint instead of the local graph (e.g. Oxigraph's http://HOST:7878/query); "
-    "--timeout is then the client's limit.",
+    "--timeout is then the client's limit for the whole exchange.",
 )
 @click.option(
     "--update-copy",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Run SPARQL Update on a copy of the graph and write the copy to FILE (TriG); the data never changes.",
 )
+@limit_options
 @dataset_options
 def query(
     query: str | None,
@@ -155,36 +168,52 @@ def query(
     output: Path | None,
     params: tuple[str, ...],
     limit: int,
-    timeout: float,
     reason: bool,
     allow_network: bool,
     endpoint: str | None,
     update_copy: Path | None,
+    timeout: float | None,
+    memory_limit: str | None,
     data: tuple[Path, ...],
     engine: str | None,
     store: Path | None,
 ) -> None:
     """Run SPARQL: a query text, a saved question's NAME, or -f FILE. Project prefixes are predeclared.
 
-    ASK prints true/false and exits 0/1. A query past --timeout is stopped (exit 124).
+    ASK prints true/false and exits 0/1. A query past --timeout is stopped (exit 124), one past
+    --memory-limit too (exit 3).
     """
-    from kg.query import construct_graph
-    from kg.results import GRAPH_FORMATS, format_graph, format_result
+    from kg.limits import limited
 
     text, saved = _query_text(query, file)
+    seconds, memory = resolve_limits(timeout, memory_limit)
     if endpoint is not None:
         if reason or update_copy or data or store:
             raise click.UsageError(
                 "--endpoint asks a remote server: --reason, --update-copy, --data and --store are local"
             )
-        result = _remote_query(endpoint, text, saved, params, timeout, allow_network)
-    else:
-        result = _local_query(text, saved, params, timeout, reason, allow_network, update_copy, data, engine, store)
-        if result is None:
+        result = _remote_query(endpoint, text, saved, params, seconds or 3600.0, allow_network)
+        sys.exit(_print_result(result, fmt, output, limit))
+    ds = open_dataset(data, engine, store)
+    with limited(seconds, memory):
+        if reason:
+            _add_inferences(ds, store)
+        if update_copy is not None:
+            _write_updated_copy(ds, text, update_copy)
             return
+        result = _local_query(ds, text, saved, params, allow_network, memory)
+        code = _print_result(result, fmt, output, limit)
+    sys.exit(code)
+
+
+def _print_result(result, fmt: str | None, output: Path | None, limit: int) -> int:
+    """Write a result in the chosen format; the exit code (an ASK answered false is 1)."""
+    from kg.query import construct_graph
+    from kg.results import GRAPH_FORMATS, format_graph, format_result
+
     if result.type == "ASK":
         _write("true\n" if result.askAnswer else "false\n", output)
-        sys.exit(0 if result.askAnswer else 1)
+        return 0 if result.askAnswer else 1
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         graph_fmt = fmt or "turtle"
         if graph_fmt not in GRAPH_FORMATS:
@@ -192,11 +221,12 @@ def query(
                 f"--format {graph_fmt} is for SELECT; a CONSTRUCT/DESCRIBE result takes turtle, nt or jsonld"
             )
         _write(format_graph(construct_graph(result), graph_fmt), output)
-        return
+        return 0
     table_fmt = fmt or "table"
     if table_fmt in GRAPH_FORMATS:
         raise QueryError(f"--format {table_fmt} is for CONSTRUCT/DESCRIBE; SELECT takes table, csv, tsv, json, xml, md")
     _write(format_result(result, table_fmt, max_rows=limit if table_fmt == "table" else None), output)
+    return 0
 
 
 def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
@@ -210,26 +240,30 @@ def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
     return {f"{k}_param": v for k, v in bindings.items()}
 
 
-def _local_query(text, saved, params, timeout, reason, allow_network, update_copy, data, engine, store):
-    """The query answered by the local engine; None when --update-copy wrote a copy instead."""
-    from kg.query import run_query, run_update_on_copy
+def _add_inferences(ds, store: Path | None) -> None:
+    from kg.reasoning import add_inferences
+
+    if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
+        raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
+    add_inferences(ds)
+
+
+def _write_updated_copy(ds, text: str, target: Path) -> None:
+    from kg.update import run_update_on_copy
+
+    _check_copy_target(target)
+    copy = run_update_on_copy(ds, text)
+    _write(copy.serialize(format="trig"), target)
+    click.echo(f"wrote the updated copy to {target}", err=True)
+
+
+def _local_query(ds, text, saved, params, allow_network: bool, memory: int | None):
+    """The query answered by the local engine, under the limits the command runs in."""
+    from kg.query import run_query
     from kg.resolve import resolve_entity
 
-    ds = open_dataset(data, engine, store)
-    if reason:
-        from kg.reasoning import add_inferences
-
-        if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
-            raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
-        add_inferences(ds)
-    if update_copy is not None:
-        _check_copy_target(update_copy)
-        copy = run_update_on_copy(ds, text, timeout=timeout or None)
-        _write(copy.serialize(format="trig"), update_copy)
-        click.echo(f"wrote the updated copy to {update_copy}", err=True)
-        return None
     bindings = _bindings(saved, params, lambda name: resolve_entity(ds, name))
-    return run_query(ds, text, bindings, timeout=timeout or None, allow_network=allow_network)
+    return run_query(ds, text, bindings, memory_limit=memory, allow_network=allow_network)
 
 
 def _remote_query(url, text, saved, params, timeout, allow_network):
@@ -237,7 +271,7 @@ def _remote_query(url, text, saved, params, timeout, allow_network):
     from kg.remote import Endpoint, lookup_graph
     from kg.resolve import resolve_entity
 
-    remote = Endpoint(url, timeout=timeout or 3600.0)
+    remote = Endpoint(url, timeout=timeout)
     bindings = _bindings(saved, params, lambda name: resolve_entity(lookup_graph(remote, name), name))
     return remote.query(text, bindings, allow_network=allow_network)
 
@@ -302,19 +336,41 @@ def _check_copy_target(path: Path) -> None:
 
 @cli.command()
 @click.argument("name")
+@limit_options
 @dataset_options
-def entity(name: str, data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
+def entity(
+    name: str,
+    timeout: float | None,
+    memory_limit: str | None,
+    data: tuple[Path, ...],
+    engine: str | None,
+    store: Path | None,
+) -> None:
     """Describe an entity named by label, alias or IRI: names, types, and what each source says."""
     from kg.describe import describe_entity
+    from kg.limits import limited
 
     ds = open_dataset(data, engine, store)
-    click.echo(describe_entity(ds, name))
+    with limited(*resolve_limits(timeout, memory_limit)):
+        click.echo(describe_entity(ds, name))
 
 
 @cli.command()
+@limit_options
 @dataset_options
-def showcase(data: tuple[Path, ...], engine: str | None, store: Path | None) -> None:
+def showcase(
+    timeout: float | None, memory_limit: str | None, data: tuple[Path, ...], engine: str | None, store: Path | None
+) -> None:
     """Validate, summarise and answer a selection of the competency questions."""
+    from kg.limits import limited
+
+    with limited(*resolve_limits(timeout, memory_limit)):
+        ok = _showcase(data, engine, store)
+    if not ok:
+        sys.exit(1)
+
+
+def _showcase(data: tuple[Path, ...], engine: str | None, store: Path | None) -> bool:
     from kg.query import run_query
     from kg.results import format_result
     from kg.saved import find_saved
@@ -330,9 +386,8 @@ def showcase(data: tuple[Path, ...], engine: str | None, store: Path | None) -> 
         if saved is None:
             continue
         click.echo(f"\n== {name}: {saved.question}")
-        click.echo(format_result(run_query(ds, saved.text, timeout=30), "table", max_rows=25), nl=False)
-    if not report.ok:
-        sys.exit(1)
+        click.echo(format_result(run_query(ds, saved.text), "table", max_rows=25), nl=False)
+    return report.ok
 
 
 cli_export.register(cli)
@@ -342,6 +397,10 @@ cli_serve.register(cli)
 
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2, not a traceback."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("kg: %(message)s"))
+    logging.getLogger("kg").addHandler(handler)
+    logging.getLogger("kg").setLevel(logging.WARNING)
     try:
         cli(standalone_mode=False)
     except KGError as exc:
@@ -355,6 +414,9 @@ def main() -> None:
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
+    except MemoryError:
+        click.echo("error: out of memory (set a lower --memory-limit to stop such work early)", err=True)
+        sys.exit(MemoryLimitExceeded.exit_code)
 
 
 if __name__ == "__main__":

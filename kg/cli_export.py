@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli_options import DATA_OPTION
+from kg.cli_options import DATA_OPTION, limit_options, resolve_limits
 from kg.errors import KGError
 
 
@@ -39,6 +39,7 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 )
 @click.option("--inferred", is_flag=True, help="Add what the ontology entails (OWL 2 RL) as the graph qdg:inferred.")
 @click.option("--inferred-only", is_flag=True, help="Only what the ontology entails from the chosen graphs.")
+@limit_options
 @DATA_OPTION
 def export_command(
     fmt: str | None,
@@ -48,10 +49,13 @@ def export_command(
     with_ontology: bool | None,
     inferred: bool,
     inferred_only: bool,
+    timeout: float | None,
+    memory_limit: str | None,
     data: tuple[Path, ...],
 ) -> None:
     """Write the graph for other RDF tools: the same graph gives byte-identical output, run after run."""
     from kg.export import Scope, export
+    from kg.limits import limited
     from kg.loader import load_dataset
 
     if inferred and inferred_only:
@@ -62,7 +66,9 @@ def export_command(
         with_ontology=with_ontology,
         inferred="only" if inferred_only else "add" if inferred else "none",
     )
-    result = export(load_dataset(data), _format_for(fmt, output), scope)
+    ds = load_dataset(data)
+    with limited(*resolve_limits(timeout, memory_limit)):
+        result = export(ds, _format_for(fmt, output), scope)
     if result.note and result.fmt != "turtle":  # Turtle carries the note as a header comment
         click.echo(f"note: {result.note}", err=True)
     if output is None:
@@ -87,11 +93,15 @@ def export_command(
     required=True,
     help="Folder to write index.html and core-classes.svg into (the committed copy is docs/ontology).",
 )
-def docs_command(out_dir: Path) -> None:
+@limit_options
+def docs_command(out_dir: Path, timeout: float | None, memory_limit: str | None) -> None:
     """Write the ontology's HTML reference (pyLODE, with a diagram of the core classes); it works offline."""
+    from kg.limits import limited
     from kg.ontology_docs import write_docs
 
-    for path in write_docs(out_dir):
+    with limited(*resolve_limits(timeout, memory_limit)):
+        written = write_docs(out_dir)
+    for path in written:
         click.echo(f"wrote {path}", err=True)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli_options import dataset_options, open_dataset
+from kg.cli_options import dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError
 
 _ALL_NODES = click.option(
@@ -78,6 +78,7 @@ def _query_text(spec: str) -> tuple[str, str]:
 @click.option("--statements", is_flag=True, help="Include the rdf:Statement reifications as nodes.")
 @click.option("--endpoint", metavar="URL", help="Draw the --focus view from this SPARQL endpoint instead.")
 @_ALL_NODES
+@limit_options
 @dataset_options
 def graph_command(
     focus: str | None,
@@ -95,6 +96,8 @@ def graph_command(
     statements: bool,
     endpoint: str | None,
     all_nodes: bool,
+    timeout: float | None,
+    memory_limit: str | None,
     data: tuple[Path, ...],
     engine: str | None,
     store: Path | None,
@@ -103,29 +106,39 @@ def graph_command(
 
     Without --focus, --path or --query: the whole graph.
     """
-    from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
-    from kg.resolve import label_of, resolve_entity
+    from kg.limits import limited
+    from kg.netexport import format_for
 
     if sum(x is not None for x in (focus, path, query)) > 1:
         raise click.UsageError("give at most one of --focus, --path and --query")
     if endpoint is not None and (focus is None or classes or predicates or data or store):
         raise click.UsageError("--endpoint draws a --focus view (without --class, --predicate, --data or --store)")
+    fmt = format_for(output, fmt)
+    seconds, memory = resolve_limits(timeout, memory_limit)
+    walk = focus is not None and not classes and not predicates
+    ds = None if endpoint is not None else open_dataset(data, engine, store)
+    with limited(seconds, memory):
+        if walk:
+            view, label = _focus_view(focus, depth, hub_limit, endpoint, ds, literals, ontology, statements)
+            centre = view.graph.pop("centre")
+            _draw(view, output, fmt, title or f"{label} and its links (depth {depth})", centre)
+            return
+        options = _convert(ds, literals, classes, predicates, ontology, statements)
+        view, default_title, centre = _view(ds, options, memory, focus, depth, hub_limit, path, query, all_nodes)
+        _draw(view, output, fmt, title or default_title, centre, explicit_title=title is not None)
+
+
+def _view(ds, options: dict, memory: int | None, focus, depth, hub_limit, path, query, all_nodes):
+    """The networkx view the options ask for, its default title and its centre (if any)."""
+    from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
+    from kg.resolve import label_of, resolve_entity
+
     centre = None
-    if focus is not None and not classes and not predicates:
-        view, label = _focus_view(
-            focus, depth, hub_limit, endpoint, data, engine, store, literals, ontology, statements
-        )
-        centre = view.graph.pop("centre")
-        default_title = f"{label} and its links (depth {depth})"
-        _draw(view, output, fmt, title or default_title, centre)
-        return
-    ds = open_dataset(data, engine, store)
-    options = _convert(ds, literals, classes, predicates, ontology, statements)
     if query is not None:
         from kg.query import run_query
 
         text, name = _query_text(query)
-        view = query_graph(ds, run_query(ds, text, timeout=30), **options)
+        view = query_graph(ds, run_query(ds, text, memory_limit=memory), **options)
         default_title = f"Query: {name}"
     else:
         view = whole_graph(ds, **options)
@@ -139,14 +152,13 @@ def graph_command(
         a, b = (resolve_entity(ds, name) for name in path)
         view = paths_between(view if all_nodes else entity_graph(view), a, b)
         default_title = f"How {label_of(ds, a)} and {label_of(ds, b)} are linked"
-    _draw(view, output, fmt, title or default_title, centre, explicit_title=title is not None)
+    return view, default_title, centre
 
 
-def _draw(view, output: Path, fmt: str | None, title: str, centre: str | None, explicit_title: bool = True) -> None:
-    from kg.netexport import format_for, write_graph
+def _draw(view, output: Path, fmt: str, title: str, centre: str | None, explicit_title: bool = True) -> None:
+    from kg.netexport import write_graph
     from kg.nethtml import write_html
 
-    fmt = format_for(output, fmt)
     if fmt == "html":
         write_html(view, output, title, focus=centre)
     else:
@@ -156,7 +168,7 @@ def _draw(view, output: Path, fmt: str | None, title: str, centre: str | None, e
     click.echo(f"wrote {output} ({fmt}): {view.number_of_nodes()} nodes, {view.number_of_edges()} links", err=True)
 
 
-def _focus_view(focus, depth, hub_limit, endpoint, data, engine, store, literals, ontology, statements):
+def _focus_view(focus, depth, hub_limit, endpoint, ds, literals, ontology, statements):
     """The neighbourhood of ``focus`` from a walk (kg.netfocus), not from converting the whole graph."""
     from kg.netfocus import LocalSource, RemoteSource, walk
     from kg.netgraph import rdf_to_nx
@@ -164,13 +176,13 @@ def _focus_view(focus, depth, hub_limit, endpoint, data, engine, store, literals
     from kg.resolve import label_of, resolve_entity
 
     if endpoint is not None:
+        from kg.limits import remaining
         from kg.remote import Endpoint, lookup_graph
 
-        remote = Endpoint(endpoint)
+        remote = Endpoint(endpoint, timeout=remaining() or 3600.0)
         node = resolve_entity(lookup_graph(remote, focus), focus)
         source = RemoteSource(remote)
     else:
-        ds = open_dataset(data, engine, store)
         node = resolve_entity(ds, focus)
         source = LocalSource(ds)
     found = walk(source, node, depth, hub_limit or None)
@@ -185,21 +197,32 @@ def _focus_view(focus, depth, hub_limit, endpoint, data, engine, store, literals
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many entities to list.")
 @click.option("--path", "path", nargs=2, metavar="A B", help="Also print a shortest path between two entities.")
 @_ALL_NODES
+@limit_options
 @dataset_options
 def central_command(
     top: int,
     path: tuple[str, str] | None,
     all_nodes: bool,
+    timeout: float | None,
+    memory_limit: str | None,
     data: tuple[Path, ...],
     engine: str | None,
     store: Path | None,
 ) -> None:
     """The most central entities (betweenness, then degree), the connected components, a shortest path."""
+    from kg.limits import limited
+
+    ds = open_dataset(data, engine, store)
+    with limited(*resolve_limits(timeout, memory_limit)):
+        _central(ds, top, path, all_nodes)
+
+
+def _central(ds, top: int, path: tuple[str, str] | None, all_nodes: bool) -> None:
     from kg.netviews import centrality, components, entity_graph, shortest_path, whole_graph
     from kg.resolve import resolve_entity
     from kg.results import Rows, format_table
 
-    ds = open_dataset(data, engine, store)
+    ends = [resolve_entity(ds, name) for name in path] if path is not None else None
     full = whole_graph(ds)
     graph = full if all_nodes else entity_graph(full)
     rows = [
@@ -215,8 +238,8 @@ def central_command(
         f"\n{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links; {len(parts)} connected components, "
         f"the largest with {largest} nodes; {isolated} isolated."
     )
-    if path is not None:
-        a, b = (resolve_entity(ds, name) for name in path)
+    if ends is not None:
+        a, b = ends
         steps = shortest_path(graph, a, b)
         click.echo(f"\nPath from {graph.nodes[str(a)]['label']} to {graph.nodes[str(b)]['label']} (hubs avoided):")
         for u, v, direction, attrs in steps:

@@ -41,3 +41,41 @@ def open_dataset(data: tuple[Path, ...], engine: str | None, store: Path | None)
     from kg.engines import resolve_spec
 
     return resolve_spec(data, engine, store).open()
+
+
+_TIMEOUT = click.option(
+    "--timeout",
+    type=float,
+    default=None,
+    help="Seconds the command's work may take after reading the data (query, reasoning, drawing, writing); "
+    "0 = none. Default 30, or KG_TIMEOUT / kg.toml 'timeout'.",
+)
+_MEMORY = click.option(
+    "--memory-limit",
+    "memory_limit",
+    metavar="SIZE",
+    default=None,
+    help="Memory the command's work may take on top of the loaded data, e.g. 512M, 4G; 0 = none. "
+    "Default 2G, or KG_MEMORY_LIMIT / kg.toml 'memory_limit'.",
+)
+
+
+def limit_options(command: Callable) -> Callable:
+    """--timeout and --memory-limit: every bit of work a command does with the data runs under both."""
+    return _TIMEOUT(_MEMORY(command))
+
+
+def resolve_limits(timeout: float | None, memory_limit: str | None) -> tuple[float | None, int | None]:
+    """(seconds, bytes) from the options, else the configured defaults; None means no limit."""
+    from kg.engines import configured
+    from kg.errors import InputError
+    from kg.limits import DEFAULT_MEMORY, DEFAULT_TIMEOUT, check_timeout, parse_size
+
+    if timeout is None:
+        setting = configured("timeout")
+        try:
+            timeout = DEFAULT_TIMEOUT if setting is None else float(setting)
+        except ValueError:
+            raise InputError(f"the configured timeout {setting!r} is not a number of seconds") from None
+    size = configured("memory_limit") if memory_limit is None else memory_limit
+    return check_timeout(timeout), DEFAULT_MEMORY if size is None else parse_size(size)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rdflib import Dataset, URIRef
-from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import KGError, QueryError
 from kg.namespaces import bind_prefixes
 from kg.negotiation import choose
-from kg.query import execute, is_update, parse_query
+from kg.query import Prepared, execute, is_update, prepare
 from kg.results import format_delimited, format_json, format_xml, rows
 
 # Media type offered -> internal format; the first of each list is what "*/*" gets.
@@ -62,14 +61,11 @@ def error(status: int, message: str) -> Answer:
     return Answer(status, "text/plain; charset=utf-8", (message.rstrip() + "\n").encode("utf-8"))
 
 
-def _run(ds: Dataset, query: Query, job: Job) -> Result:
-    """Run a parsed query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
-    select graphs already in the dataset (kg.query's rule). The worker process enforces the time limit."""
+def _run(ds: Dataset, prepared: Prepared, job: Job) -> Result:
+    """Run a checked query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
+    select graphs already in the dataset (kg.query's rule). The worker process enforces the limits."""
     clauses = [{"default": URIRef(g)} for g in job.default_graphs] + [{"named": URIRef(g)} for g in job.named_graphs]
-    return execute(ds, query, text=job.text, clauses=clauses or query.algebra.get("datasetClause"))
-
-
-_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+    return execute(ds, prepared, clauses=clauses or prepared.dataset_clauses)
 
 
 def _content_type(media: str) -> str:
@@ -91,13 +87,13 @@ def _table_body(result: Result, fmt: str) -> str | bytes:
     return format_json(data) if fmt == "json" else format_delimited(data, "," if fmt == "csv" else "\t")
 
 
-def _graph_page(ds: Dataset, query: Query, job: Job, max_rows: int) -> Answer:
+def _graph_page(ds: Dataset, prepared: Prepared, job: Job, max_rows: int) -> Answer:
     """The result drawn as the offline, escaped vis-network page `kg graph` writes."""
     from kg.nethtml import render_html
     from kg.netviews import query_graph
 
     try:
-        result = _run(ds, query, job)
+        result = _run(ds, prepared, job)
         graph = query_graph(ds, result)
     except KGError as exc:
         return error(400, str(exc))
@@ -109,19 +105,19 @@ def _graph_page(ds: Dataset, query: Query, job: Job, max_rows: int) -> Answer:
 def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
     """The full protocol answer for one query request."""
     try:
-        query = parse_query(job.text)
+        prepared = prepare(job.text)
     except QueryError as exc:
         return error(403 if is_update(job.text) else 400, str(exc))
-    form = _FORMS.get(query.algebra.name, "SELECT")
+    form = prepared.form
     if job.graph_view:
-        return _graph_page(ds, query, job, max_rows)
+        return _graph_page(ds, prepared, job, max_rows)
     types = GRAPH_TYPES if form in ("CONSTRUCT", "DESCRIBE") else TABLE_TYPES
     media = choose(job.accept, list(types))
     if media is None:
         return error(406, f"cannot send a {form} result as {job.accept}; acceptable: {', '.join(types)}")
     fmt = types[media]
     try:
-        result = _run(ds, query, job)
+        result = _run(ds, prepared, job)
     except KGError as exc:
         return error(400, str(exc))
     if result.type in ("CONSTRUCT", "DESCRIBE"):

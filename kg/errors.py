@@ -25,3 +25,9 @@ class QueryTimeout(KGError):
     """The query ran past its time limit and was stopped (exit code 124, like timeout(1))."""
 
     exit_code = 124
+
+
+class MemoryLimitExceeded(KGError):
+    """The work needed more memory than its ceiling allows and was stopped (exit code 3)."""
+
+    exit_code = 3

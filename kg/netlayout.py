@@ -11,10 +11,15 @@ headers, so sfdp is called directly with its plain-text output format.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 
 import networkx as nx
+
+from kg.limits import expired, remaining
+
+log = logging.getLogger("kg.layout")
 
 #: Above this many nodes the layout is computed here and physics is off in the page.
 PHYSICS_LIMIT = 300
@@ -28,7 +33,12 @@ def _sfdp(graph: nx.Graph, sfdp: str) -> dict[str, tuple[float, float]]:
     # Integer names keep arbitrary node ids (IRIs, quotes) out of the DOT text.
     dot = "graph { " + " ".join(f"{index[u]} -- {index[v]};" for u, v in graph.edges() if u != v)
     dot += " ".join(f"{i};" for i in range(len(nodes))) + " }"
-    proc = subprocess.run([sfdp, "-Tplain"], input=dot, capture_output=True, text=True, timeout=300, check=True)
+    try:
+        proc = subprocess.run(
+            [sfdp, "-Tplain"], input=dot, capture_output=True, text=True, timeout=remaining(), check=True
+        )
+    except subprocess.TimeoutExpired:
+        raise expired() from None
     pos = {}
     for line in proc.stdout.splitlines():
         parts = line.split()
@@ -41,7 +51,14 @@ def positions(graph: nx.Graph, seed: int = 1) -> dict[str, tuple[float, float]]:
     """Positions of every node, scaled to a ``SCALE``-wide square centred on 0 (y grows downwards)."""
     simple = nx.Graph(graph.to_undirected(as_view=True)) if graph.is_directed() or graph.is_multigraph() else graph
     sfdp = shutil.which("sfdp")
-    raw = _sfdp(simple, sfdp) if sfdp and len(simple) > 1 else nx.spring_layout(simple, seed=seed)
+    raw = None
+    if sfdp and len(simple) > 1:
+        try:
+            raw = _sfdp(simple, sfdp)
+        except (subprocess.CalledProcessError, OSError, ValueError, IndexError) as exc:
+            log.warning("Graphviz sfdp failed (%s); laying out with networkx instead", exc)
+    if raw is None:
+        raw = nx.spring_layout(simple, seed=seed)
     if not raw:
         return {}
     xs = [p[0] for p in raw.values()]

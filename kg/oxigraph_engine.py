@@ -9,17 +9,16 @@ replaced everywhere, which is what rdflib's initial bindings do for our saved qu
 The store is also wrapped as an rdflib ``Dataset`` (oxrdflib's store), so code written against
 rdflib's triple API (resolver, ``kg entity``, ``kg stats``, graph views) runs unchanged on it.
 
-Safety: queries reach this module only after ``kg.query.parse_query`` refused SERVICE (pyoxigraph
-would perform it from native code that Python's audit hooks cannot see); updates, LOAD included,
-never reach it. Time limits: native evaluation ignores Python signals, so a query with a limit runs
-in the store's forked worker (kg.oxigraph_worker), killed at the deadline; the worker sends its
-result back serialized (SPARQL JSON or N-Triples) and the parent reads it with pyoxigraph's parsers.
-Every write to a store here retires its worker, whose copy of the store is then stale.
+Safety: queries reach this module only as text kg.query.prepare normalised and checked (SERVICE
+refused, parameters validated); updates, LOAD included, never reach it. They are evaluated in the
+store's worker process (kg.oxigraph_worker), which has no network, is killed at the deadline and
+runs under the memory ceiling; it sends its result back serialized (SPARQL JSON or N-Triples) and
+the parent reads it with pyoxigraph's parsers. Every write to a store here retires its worker, whose
+copy of the store is then stale.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -30,8 +29,9 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import XSD
 from rdflib.query import Result
 
-from kg import oxigraph_worker
+from kg import limits, oxigraph_worker
 from kg.errors import InputError, KGError, QueryError
+from kg.limits import check_timeout
 from kg.namespaces import PREFIXES, bind_prefixes
 
 #: File suffix → pyoxigraph format, for the formats Oxigraph parses natively and safely. JSON-LD
@@ -195,6 +195,16 @@ class _MergedStore(OxigraphStore):
             if all(isinstance(q.graph_name, ox.DefaultGraph) for q in named):
                 self._inner.remove(ox.Quad(t.subject, t.predicate, t.object))
 
+    def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def]
+        """rdflib's ``Dataset.query`` with a text goes through kg's check and worker, like ``kg.run_query``:
+        oxrdflib would hand it to Oxigraph in this process, SERVICE and all."""
+        if not isinstance(query, str) or kwargs:
+            raise NotImplementedError("rdflib evaluates parsed queries itself over this store's triples")
+        from kg.query import run_query
+
+        view = Dataset(store=self, default_union=True)
+        return run_query(view, query, {str(k): v for k, v in (initBindings or {}).items()})
+
     def update(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         raise QueryError("SPARQL Update is refused on an Oxigraph dataset: kg.query.run_update_on_copy changes a copy")
 
@@ -280,47 +290,15 @@ def _dataset_args(store: ox.Store, clauses: list | None) -> dict[str, object]:
     return args
 
 
-# Strings, IRIs and comments are copied as they are; only variables outside them are candidates.
-_TOKENS = re.compile(
-    "|".join(
-        (
-            r"'''(?:[^'\\]|\\.|'(?!''))*'''",
-            r'"""(?:[^"\\]|\\.|"(?!""))*"""',
-            r"'(?:[^'\\\n]|\\.)*'",
-            r'"(?:[^"\\\n]|\\.)*"',
-            r'<[^<>"{}|^`\\\x00-\x20]*>',
-            r"\#[^\n]*",
-            r"[?$]([A-Za-z_0-9]+)",
-        )
-    )
-)
-
-
-def bind_in_text(text: str, bindings: Mapping[Variable, object]) -> str:
-    """The query with each bound variable written as its value, like rdflib's initial bindings.
-
-    Hand-written because pyoxigraph substitutes only variables the query projects, while our saved
-    queries read parameters inside the pattern (``COALESCE(?entity_param, qd:Haier)``); rdflib's
-    algebra cannot be written back to text, so the substitution is done on the tokens.
-    """
-    values = {str(k): v.n3() for k, v in bindings.items()}  # type: ignore[attr-defined]
-
-    def swap(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return values[name] if name is not None and name in values else match.group(0)
-
-    return _TOKENS.sub(swap, text)
-
-
 def _query_args(
-    store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None, projected: set[str]
+    store: ox.Store, text: str, bindings: Mapping[Variable, object], clauses: list | None
 ) -> dict[str, object]:
-    """The arguments of ``Store.query`` for this query: parameters bound, prefixes, the query's dataset."""
-    inline = {k: v for k, v in bindings.items() if str(k) not in projected}
+    """The arguments of ``Store.query``: the checked text as it is, projected parameters as substitutions,
+    the project's prefixes and the query's dataset."""
     return {
-        "query": bind_in_text(text, inline) if inline else text,
+        "query": text,
         "prefixes": {p: str(ns) for p, ns in PREFIXES.items()},
-        "substitutions": {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items() if str(k) in projected},
+        "substitutions": {ox.Variable(str(k)): to_ox(v) for k, v in bindings.items()},
         **_dataset_args(store, clauses),
     }
 
@@ -384,27 +362,29 @@ def execute(
     *,
     clauses: list | None = None,
     timeout: float | None = None,
-    projected: set[str] | frozenset[str] = frozenset(),
+    memory_limit: int | None = None,
 ) -> Result:
-    """Evaluate ``text`` over the Oxigraph store behind ``ds`` and return a finished rdflib Result.
+    """Evaluate ``text`` (checked by kg.query.prepare) over the Oxigraph store behind ``ds``; a finished Result.
 
-    ``projected`` names the variables the query returns (bound by substitution; others in the text).
-    With a ``timeout`` the query runs in the store's worker process (kg.oxigraph_worker).
+    ``bindings`` are the parameters the query projects (Oxigraph's substitutions). The query runs in
+    the store's worker process (kg.oxigraph_worker), which has no network and is stopped at the
+    deadline or the memory ceiling, unless this process is itself such a worker (kg serve's).
     """
     store = store_of(ds)
     if store is None:
         raise QueryError("not an Oxigraph-backed dataset")
-    args = _query_args(store, text, bindings or {}, clauses, set(projected))
-    if not timeout:
+    args = _query_args(store, text, bindings or {}, clauses)
+    if limits.in_worker:
         return _to_result(_evaluate(store, args))
+    seconds = min((t for t in (check_timeout(timeout), limits.remaining()) if t is not None), default=None)
 
     def answer(request: dict[str, object]) -> tuple[bytes, bytes]:
         try:
-            return _serialize(_evaluate(store, request))
+            return _serialize(_evaluate(store, request["args"]))  # type: ignore[arg-type]
         except KGError as exc:
             return b"E", str(exc).encode("utf-8")
 
-    kind, payload = oxigraph_worker.ask(store, ds.store, answer, args, timeout)
+    kind, payload = oxigraph_worker.ask(store, ds.store, answer, {"args": args, "memory": memory_limit}, seconds)
     if kind == b"E":
         raise QueryError(payload.decode("utf-8", "replace"))
     return _to_result(_deserialize(kind, payload))

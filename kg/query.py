@@ -1,31 +1,169 @@
-"""SPARQL over the Dataset: parse with the project's prefixes, refuse unsafe features, run with a deadline.
+"""SPARQL over the Dataset: one checked text per query, the project's prefixes, no network, bounded work.
 
 Safe by default: SERVICE is refused, FROM / FROM NAMED select graphs already in the dataset (never
-dereferenced), SPARQL Update and LOAD are refused, and while a query runs an audit hook blocks
-any socket connection the engine might still attempt. ``allow_network=True`` lifts all of this
-for users who explicitly want federation.
+dereferenced), SPARQL Update and LOAD are refused, and while a query runs an audit hook blocks any
+socket the engine might still open. ``allow_network=True`` lifts this for users who explicitly
+want federation.
+
+One text, one meaning. rdflib expands ``\\uXXXX`` escapes over the whole text before parsing (as
+SPARQL 1.1 §19.2 says) while Oxigraph expands them only inside strings and IRIs; rdflib ends a
+comment at LF, Oxigraph at CR too. So the same bytes could read as a string to the check and as
+SERVICE to the engine. ``prepare`` therefore normalises the text once (escapes expanded, line
+ends made LF), writes the parameters into it as validated terms, and checks that text; the
+engines run exactly that text. A lexical tripwire refuses SERVICE wherever it appears in a
+position the check did not see, and Oxigraph evaluates in a process with no network at all
+(kg.limits.isolate_network), so a parser disagreement still cannot reach out.
 """
 
 from __future__ import annotations
 
-import signal
+import re
 import sys
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
-from rdflib.plugins.sparql.algebra import translateQuery, translateUpdate
+from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.errors import KGError, QueryError, QueryTimeout
+from kg.limits import deadline, memory_ceiling
 from kg.namespaces import PREFIXES, bind_prefixes
 from kg.netguard import NetworkBlocked, no_network
 
+__all__ = ["Prepared", "QueryTimeout", "construct_graph", "execute", "prepare", "run_query"]
+
 DEFAULT_TIMEOUT = 30.0
+#: Brackets of all kinds nested deeper than this are refused before parsing: rdflib's parser recurses
+#: about 35 frames per level, and Oxigraph's parser overflows the C stack (a crash) near 5,000.
+MAX_NESTING = 64
+#: Recursion rdflib may use while parsing and evaluating a query within MAX_NESTING.
+_RECURSION = 8000
+FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
+
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_BRACKETS = re.compile(r"[{}()\[\]]")
+#: SERVICE followed, after blanks and comments, by what a SERVICE clause takes (SILENT, an IRI, a
+#: variable or a prefixed name) — wherever it stands, strings and comments included.
+_SERVICE_WORD = re.compile(
+    r"(?<![\w:?$\-.])SERVICE(?:\s|#[^\n]*\n)*(?:SILENT\b|<|[?$][A-Za-z_0-9]|[A-Za-z][\w.\-]*:|:)",
+    re.IGNORECASE,
+)
+_REFUSED_SERVICE = "SERVICE is refused: queries never reach the network (use --allow-network to permit it)"
+
+
+def normalise(text: str) -> str:
+    """The query as every engine must read it: escape sequences expanded once, line ends made LF.
+
+    A text whose expansion spells another escape sequence is refused, since one engine would
+    expand it again and read something else.
+    """
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise QueryError("the query is not valid Unicode (it holds a lone surrogate)")
+
+    def expand(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise QueryError(f"invalid escape {match.group(0)}: not a Unicode character")
+        return chr(code)
+
+    out = _ESCAPE.sub(expand, text)
+    if _ESCAPE.search(out):
+        raise QueryError("the query's escape sequences expand into further escape sequences; write the characters")
+    return out.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def nesting(text: str) -> int:
+    """How deeply brackets of any kind nest in ``text`` (strings and comments counted too: a safe overestimate)."""
+    depth = deepest = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group(0) in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth = max(0, depth - 1)
+    return deepest
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    """Room for rdflib's recursive parser and evaluator on queries up to MAX_NESTING deep."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(before, _RECURSION))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
+# --- parameters as text ----------------------------------------------------------------------------
+
+_IRI = re.compile(r'^[^<>"{}|^`\\\x00-\x20]*$')
+_LANG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+_ECHAR = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
+
+
+def _iri_text(iri: str) -> str:
+    if not _IRI.match(iri) or any("\ud800" <= ch <= "\udfff" for ch in iri):
+        raise QueryError(f"not a valid IRI: {iri!r}")
+    return f"<{iri}>"
+
+
+def term_text(term: object) -> str:
+    """An IRI or literal written in SPARQL syntax, after checking it is a well-formed RDF term."""
+    if isinstance(term, URIRef):
+        return _iri_text(str(term))
+    if isinstance(term, Literal):
+        value = str(term)
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise QueryError(f"not valid Unicode: {value!r}")
+        quoted = '"' + "".join(_ECHAR.get(ch, ch) for ch in value) + '"'
+        if term.language:
+            if not _LANG.match(term.language):
+                raise QueryError(f"not a language tag: {term.language!r}")
+            return f"{quoted}@{term.language}"
+        return f"{quoted}^^{_iri_text(str(term.datatype))}" if term.datatype else quoted
+    raise QueryError(f"a parameter must be an IRI or a literal, got {term!r}")
+
+
+# Strings, IRIs and comments are copied as they are; only variables outside them are candidates.
+_TOKENS = re.compile(
+    "|".join(
+        (
+            r"'''(?:[^'\\]|\\.|'(?!''))*'''",
+            r'"""(?:[^"\\]|\\.|"(?!""))*"""',
+            r"'(?:[^'\\\n]|\\.)*'",
+            r'"(?:[^"\\\n]|\\.)*"',
+            r'<[^<>"{}|^`\\\x00-\x20]*>',
+            r"\#[^\n]*",
+            r"[?$]([A-Za-z_0-9]+)",
+        )
+    )
+)
+
+
+def splice(text: str, values: Mapping[str, object]) -> str:
+    """The query with each named variable written as its (validated) value.
+
+    Hand-written because pyoxigraph substitutes only variables the query projects (oxigraph#1837),
+    while our saved queries read their parameters inside the pattern (``COALESCE(?entity_param,
+    qd:Haier)``), and rdflib's algebra cannot be written back to text. The result is checked like
+    any query before it runs, so a term can never add structure to it.
+    """
+    written = {name: term_text(value) for name, value in values.items()}
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return written[name] if name is not None and name in written else match.group(0)
+
+    return _TOKENS.sub(swap, text)
+
+
+# --- checking ----------------------------------------------------------------------------------------
 
 
 def _position(exc: Exception) -> str:
@@ -55,16 +193,29 @@ def _translate_error(exc: Exception) -> QueryError:
 def is_update(text: str) -> bool:
     """Whether the text is SPARQL Update (INSERT, DELETE, LOAD, CLEAR ...) rather than a query."""
     try:
-        parseUpdate(text)
+        with _deep_recursion():
+            parseUpdate(text)
     except Exception:
         return False
-    return True
+    return bool(_meaningful(text))
 
 
-def parse_query(text: str, allow_network: bool = False) -> Query:
-    """Parse and translate a query with the project's prefixes predeclared; refuse unsafe features."""
+def _meaningful(text: str) -> str:
+    """The text without comments and blanks (an empty or comment-only text is no query at all)."""
+    return re.sub(r"#[^\n]*", "", text).strip()
+
+
+def _parse(text: str) -> Query:
+    if not _meaningful(text):
+        raise QueryError("empty query: write a SELECT, ASK, CONSTRUCT or DESCRIBE query")
+    deepest = nesting(text)
+    if deepest > MAX_NESTING:
+        raise QueryError(f"query nested {deepest} levels deep; at most {MAX_NESTING} levels are accepted")
     try:
-        tree = parseQuery(text)
+        with _deep_recursion():
+            tree = parseQuery(text)
+    except RecursionError:
+        raise QueryError("query too deeply nested to parse") from None
     except Exception as exc:  # pyparsing ParseException and friends
         if is_update(text):
             raise QueryError(
@@ -74,12 +225,76 @@ def parse_query(text: str, allow_network: bool = False) -> Query:
         token = f" near {found}" if found else ""
         raise QueryError(f"malformed query: {_position(exc)}syntax error{token}") from None
     try:
-        query = translateQuery(tree, initNs=dict(PREFIXES))
+        with _deep_recursion():
+            return translateQuery(tree, initNs=dict(PREFIXES))
+    except RecursionError:
+        raise QueryError("query too deeply nested to parse") from None
     except Exception as exc:
         raise _translate_error(exc) from None
-    if not allow_network and any(node.name == "ServiceGraphPattern" for node in _walk(query.algebra)):
-        raise QueryError("SERVICE is refused: queries never reach the network (use --allow-network to permit it)")
-    return query
+
+
+def _refuse_network(query: Query, text: str) -> None:
+    if any(node.name == "ServiceGraphPattern" for node in _walk(query.algebra)):
+        raise QueryError(_REFUSED_SERVICE)
+    if _SERVICE_WORD.search(text):
+        raise QueryError(
+            f"{_REFUSED_SERVICE}; the text spells SERVICE where the check sees a string, comment or name, "
+            "which SPARQL engines may read differently: rephrase it"
+        )
+
+
+@dataclass
+class Prepared:
+    """A query ready to run: ``text`` is what was checked and exactly what any engine executes."""
+
+    text: str
+    query: Query  # rdflib's parse of ``text``
+    bindings: dict[Variable, URIRef | Literal] = field(default_factory=dict)  # projected parameters
+    form: str = "SELECT"
+
+    @property
+    def projected(self) -> set[str]:
+        return {str(v) for v in self.query.algebra.get("PV") or ()}
+
+    @property
+    def dataset_clauses(self) -> list | None:
+        return self.query.algebra.get("datasetClause")
+
+
+def prepare(
+    text: str, bindings: Mapping[str, URIRef | Literal | BNode] | None = None, *, allow_network: bool = False
+) -> Prepared:
+    """Normalise, bind and check a query: unsafe features refused, parameters written in as validated terms.
+
+    A parameter the query projects stays a binding (rdflib's initial bindings, Oxigraph's
+    substitutions): it cannot be written into a SELECT clause as a term.
+    """
+    text = normalise(text)
+    query = _parse(text)
+    values = dict(bindings or {})
+    if values:
+        projected = {str(v) for v in query.algebra.get("PV") or ()}
+        inline = {k: v for k, v in values.items() if k not in projected}
+        if inline:
+            bound = normalise(splice(text, inline))
+            try:
+                query = _parse(bound)
+            except QueryError as exc:
+                names = ", ".join(f"?{k}" for k in sorted(inline))
+                raise QueryError(f"cannot write the parameter(s) {names} into this query: {exc}") from None
+            text = bound
+        values = {k: v for k, v in values.items() if k in projected}
+        for value in values.values():
+            term_text(value)  # the same validation as a written parameter
+    if not allow_network:
+        _refuse_network(query, text)
+    form = FORMS.get(query.algebra.name, "SELECT")
+    return Prepared(text, query, {Variable(k): v for k, v in values.items()}, form)  # type: ignore[misc]
+
+
+def parse_query(text: str, allow_network: bool = False) -> Query:
+    """rdflib's parse of the checked query text (see ``prepare``)."""
+    return prepare(text, allow_network=allow_network).query
 
 
 def dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
@@ -109,46 +324,25 @@ def dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
     return view
 
 
-@contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Stop the enclosed work after ``seconds`` by raising QueryTimeout from a timer signal.
-
-    rdflib evaluates queries in pure Python, so the signal interrupts it between bytecodes.
-    Signals only reach the main thread; elsewhere (e.g. a server's worker thread) the limit must
-    be enforced by running the query in a separate process.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise QueryTimeout(f"query stopped after {seconds:g} s (time limit; raise it with --timeout)")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def run_query(
     ds: Dataset,
     text: str,
     bindings: Mapping[str, URIRef | Literal | BNode] | None = None,
     *,
     timeout: float | None = None,
+    memory_limit: int | None = None,
     allow_network: bool = False,
 ) -> Result:
     """Run a query over ``ds`` (default graph = union of all sources) and return the finished result.
 
-    The result is fully evaluated before returning, so ``timeout`` (seconds) bounds all the work.
+    The result is fully evaluated before returning, so ``timeout`` (seconds) and ``memory_limit``
+    (bytes on top of what the process holds) bound all the work.
     """
-    query = parse_query(text, allow_network=allow_network)
-    clauses = None if allow_network else query.algebra.get("datasetClause")
-    init = {Variable(k): v for k, v in (bindings or {}).items()}
-    return execute(ds, query, init, text=text, clauses=clauses, timeout=timeout, allow_network=allow_network)
+    prepared = prepare(text, bindings, allow_network=allow_network)
+    clauses = None if allow_network else prepared.dataset_clauses
+    return execute(
+        ds, prepared, clauses=clauses, timeout=timeout, memory_limit=memory_limit, allow_network=allow_network
+    )
 
 
 def is_oxigraph(ds: Dataset) -> bool:
@@ -162,79 +356,46 @@ def is_oxigraph(ds: Dataset) -> bool:
 
 def execute(
     ds: Dataset,
-    query: Query,
-    init: Mapping[Variable, URIRef | Literal | BNode] | None = None,
+    prepared: Prepared,
     *,
-    text: str | None = None,
     clauses: list | None = None,
     timeout: float | None = None,
+    memory_limit: int | None = None,
     allow_network: bool = False,
 ) -> Result:
-    """Evaluate a parsed query to the end, under the network guard and the deadline.
+    """Evaluate a prepared query to the end, under the network guard, the deadline and the memory ceiling.
 
     ``clauses`` (FROM / FROM NAMED, or the protocol's graph parameters) select graphs of ``ds``;
     they replace the query's own dataset clause, which is never dereferenced. A dataset backed
-    by Oxigraph is queried natively from ``text`` (the query as written), already checked by
-    ``parse_query``.
+    by Oxigraph runs ``prepared.text`` natively, in a process without network.
     """
     if is_oxigraph(ds):
         from kg import oxigraph_engine
 
-        if text is None:
-            raise QueryError("the Oxigraph engine needs the query text")
-        projected = {str(v) for v in query.algebra.get("PV") or ()}
-        return oxigraph_engine.execute(ds, text, init, clauses=clauses, timeout=timeout, projected=projected)
+        return oxigraph_engine.execute(
+            ds, prepared.text, prepared.bindings, clauses=clauses, timeout=timeout, memory_limit=memory_limit
+        )
     target = ds
     if clauses:
         target = dataset_view(ds, clauses)
-        query.algebra["datasetClause"] = None
+    prepared.query.algebra["datasetClause"] = None  # served by the view above, never loaded by rdflib
     why = "during a query; use --allow-network to permit it"
     try:
-        with no_network(why, allowed=allow_network), deadline(timeout):
-            result = target.query(query, initBindings=init or {})
+        with no_network(why, allowed=allow_network), memory_ceiling(memory_limit), deadline(timeout), _deep_recursion():
+            result = target.query(prepared.query, initBindings=prepared.bindings)
             if result.type == "SELECT":
-                result.bindings  # noqa: B018 - forces evaluation inside the deadline
+                result.bindings  # noqa: B018 - forces evaluation inside the limits
             elif result.type in ("CONSTRUCT", "DESCRIBE"):
                 result.graph  # noqa: B018
     except NetworkBlocked as exc:
         raise QueryError(str(exc)) from None
-    except KGError:
+    except (KGError, MemoryError):
         raise
     except RecursionError:
         raise QueryError("query too deeply nested to evaluate") from None
     except Exception as exc:  # evaluation errors from rdflib (type errors, bad functions)
         raise QueryError(f"query failed: {exc}") from None
     return result
-
-
-def run_update_on_copy(ds: Dataset, text: str, *, timeout: float | None = None) -> Dataset:
-    """Apply SPARQL Update to a copy of ``ds`` and return the copy; ``ds`` itself never changes.
-
-    LOAD (which fetches from the web) stays refused.
-    """
-    try:
-        update = translateUpdate(parseUpdate(text), initNs=dict(PREFIXES))
-    except Exception as exc:
-        if hasattr(exc, "lineno"):
-            raise QueryError(f"malformed update: {_position(exc)}syntax error") from None
-        raise _translate_error(exc) from None
-    if any(node.name == "Load" for node in _walk(update.algebra)):
-        raise QueryError("LOAD is refused: updates never fetch data from the network")
-    copy = Dataset(default_union=True)
-    for prefix, ns in ds.namespaces():
-        copy.bind(prefix, ns)
-    for s, p, o, g in ds.quads((None, None, None, None)):
-        copy.graph(getattr(g, "identifier", g)).add((s, p, o))
-    try:
-        with no_network("during an update"), deadline(timeout):
-            copy.update(update)
-    except NetworkBlocked as exc:
-        raise QueryError(str(exc)) from None
-    except KGError:
-        raise
-    except Exception as exc:
-        raise QueryError(f"update failed: {exc}") from None
-    return copy
 
 
 def construct_graph(result: Result) -> Graph:

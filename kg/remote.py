@@ -20,7 +20,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Variable
 from rdflib.query import Result
 
 from kg.errors import KGError, QueryError
@@ -28,7 +27,6 @@ from kg.namespaces import PREFIXES
 
 SELECT_TYPE = "application/sparql-results+json"
 GRAPH_TYPE = "application/n-triples"
-_FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT", "DescribeQuery": "DESCRIBE"}
 
 
 class RemoteError(KGError):
@@ -124,17 +122,13 @@ class Endpoint:
 
     def query(self, text: str, bindings: Mapping[str, object] | None = None, *, allow_network: bool = False) -> Result:
         """Run a query remotely and return the finished result as rdflib's Result, like the local engines."""
-        from kg.oxigraph_engine import bind_in_text, result_from_bytes
-        from kg.query import parse_query
+        from kg.oxigraph_engine import result_from_bytes
+        from kg.query import prepare
 
-        query = parse_query(text, allow_network=allow_network)
-        form = _FORMS.get(query.algebra.name, "SELECT")
-        bound = {Variable(k): v for k, v in (bindings or {}).items()}
-        if bound:
-            projected = {str(v) for v in query.algebra.get("PV") or ()}
-            if projected & {str(k) for k in bound}:
-                raise QueryError("a parameter the query also returns cannot be bound on a remote endpoint")
-            text = bind_in_text(text, bound)
+        prepared = prepare(text, bindings, allow_network=allow_network)
+        if prepared.bindings:
+            raise QueryError("a parameter the query also returns cannot be bound on a remote endpoint")
+        text, form = prepared.text, prepared.form
         params = [("default-graph-uri", g) for g in self.default_graphs]
         target = self.url + ("&" if "?" in self.url else "?") + urllib.parse.urlencode(params) if params else self.url
         accept = GRAPH_TYPE if form in ("CONSTRUCT", "DESCRIBE") else SELECT_TYPE

@@ -121,7 +121,7 @@ def test_showcase() -> None:
 def test_runaway_query_is_stopped_with_exit_124() -> None:
     proc = kg("query", "--timeout", "1", "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }")
     assert proc.returncode == 124
-    assert proc.stderr.strip() == "error: query stopped after 1 s (time limit; raise it with --timeout)"
+    assert proc.stderr.strip() == "error: stopped after 1 s (time limit; raise it with --timeout)"
 
 
 @pytest.mark.parametrize("fmt", ["xml", "md", "tsv"])

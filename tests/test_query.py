@@ -216,7 +216,7 @@ def test_timeout_stops_a_runaway_query(ds: Dataset) -> None:
 
 
 def test_update_runs_only_on_a_copy(ds: Dataset) -> None:
-    from kg.query import run_update_on_copy
+    from kg.update import run_update_on_copy
 
     before = len(ds)
     copy = run_update_on_copy(ds, "INSERT DATA { GRAPH qdg:notes { qd:Haier rdfs:comment 'checked' } }")
