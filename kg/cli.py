@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -78,44 +79,48 @@ def list_queries() -> None:
         click.echo(f"{q.name}{suffix}\n    {q.question}")
 
 
+_NUMBER = re.compile(r"^[+-]?(?:\d+|\d*\.\d+|(?:\d+\.\d*|\.?\d+)[eE][+-]?\d+)$", re.ASCII)
+
+
 def _parse_param(resolve, raw: str):
-    """NAME=VALUE: a quoted literal, a number, or an entity name for ``resolve`` (name → IRI)."""
-    from rdflib import Literal
-    from rdflib.util import from_n3
-
-    from kg.namespaces import bind_prefixes
-
+    """NAME=VALUE: a literal written as in Turtle (``"2019"^^xsd:gYear``, ``"Haier"@en``, ``42``, ``1.5``),
+    or else an entity name for ``resolve`` (name → IRI)."""
     name, sep, value = raw.partition("=")
-    if not sep or not name:
-        raise QueryError(f"--param takes NAME=VALUE, got {raw!r}")
-    if value.startswith('"'):
-        from rdflib import Graph
-
-        nsm = Graph().namespace_manager
-        bind_prefixes(nsm)
-        try:
-            term = from_n3(value, nsm=nsm)
-        except Exception:
-            raise QueryError(f"--param {name}: cannot read literal {value}") from None
-        return name, term
-    if value.lstrip("-").replace(".", "", 1).isdigit():
-        return name, Literal(value, datatype=Literal(float(value)).datatype if "." in value else None)
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
+        raise QueryError(f"--param takes NAME=VALUE with a plain NAME, got {raw!r}")
+    if value.startswith(('"', "'")) or _NUMBER.match(value):
+        return name, _turtle_literal(name, value)
     return name, resolve(value)
+
+
+def _turtle_literal(name: str, value: str):
+    """The literal ``value`` spells, read by rdflib's Turtle parser so that anything malformed is an error."""
+    from rdflib import Graph, Literal
+
+    from kg.namespaces import PREFIXES
+
+    prologue = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
+    graph = Graph()
+    try:
+        graph.parse(data=f"{prologue}<urn:kg:param> <urn:kg:value> {value} .", format="turtle")
+    except Exception:
+        raise QueryError(f"--param {name}: {value!r} is not a literal (write e.g. '\"2019\"^^xsd:gYear')") from None
+    values = list(graph.objects())
+    if len(values) != 1 or not isinstance(values[0], Literal):
+        raise QueryError(f"--param {name}: {value!r} is not one literal")
+    return values[0]
 
 
 QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "md", "turtle", "nt", "jsonld"]
 
 
 def _query_text(query: str | None, file: Path | None):
-    from kg.saved import find_saved
+    from kg.saved import find_saved, read_query_file
 
     if (query is None) == (file is None):
         raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
     if file is not None:
-        try:
-            return file.read_text(encoding="utf-8"), None
-        except OSError as exc:
-            raise KGError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        return read_query_file(file), None
     saved = find_saved(query)
     return (saved.text if saved else query), saved
 

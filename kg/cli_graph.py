@@ -31,14 +31,11 @@ def _convert(
 
 
 def _query_text(spec: str) -> tuple[str, str]:
-    from kg.saved import find_saved
+    from kg.saved import find_saved, read_query_file
 
     path = Path(spec)
     if path.is_file():
-        try:
-            return path.read_text(encoding="utf-8"), path.stem
-        except OSError as exc:
-            raise KGError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        return read_query_file(path), path.stem
     saved = find_saved(spec)
     if saved is None:
         raise KGError(f"--query {spec!r} is neither a file nor a saved query (see `kg queries`)")

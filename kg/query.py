@@ -289,7 +289,21 @@ def prepare(
     if not allow_network:
         _refuse_network(query, text)
     form = FORMS.get(query.algebra.name, "SELECT")
+    if form == "CONSTRUCT" and not query.algebra.get("template"):
+        query.algebra["template"] = _where_template(query.algebra)
     return Prepared(text, query, {Variable(k): v for k, v in values.items()}, form)  # type: ignore[misc]
+
+
+def _where_template(algebra: CompValue) -> list:
+    """The template of ``CONSTRUCT WHERE { … }``: its basic graph pattern.
+
+    rdflib looks for it exactly two levels down and fails ("'NoneType' object is not iterable")
+    when LIMIT, OFFSET or ORDER BY put more operators in between.
+    """
+    node = algebra["p"]
+    while isinstance(node, CompValue) and node.name != "BGP" and "p" in node:
+        node = node["p"]
+    return list(node["triples"]) if isinstance(node, CompValue) and node.name == "BGP" else []
 
 
 def parse_query(text: str, allow_network: bool = False) -> Query:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kg.errors import QueryError
+from kg.errors import InputError, QueryError
 from kg.project import queries_dir
 
 _FIELD = re.compile(r"^#\s*(Question|Parameters|Expect|Note):\s*(.*)$")
@@ -39,8 +39,20 @@ def _header(text: str) -> dict[str, str]:
     return fields
 
 
+def read_query_file(path: Path) -> str:
+    """A query file's text; unreadable or non-UTF-8 files are an InputError naming the file."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded); save the query as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
 def load_saved(path: Path) -> SavedQuery:
-    text = path.read_text(encoding="utf-8")
+    text = read_query_file(path)
     h = _header(text)
     return SavedQuery(path.stem, path, h.get("Question", ""), h.get("Parameters", ""), h.get("Expect", ""), text)
 
