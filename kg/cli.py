@@ -400,12 +400,20 @@ cli_graph.register(cli)
 cli_serve.register(cli)
 
 
+def _log_to_stderr() -> None:
+    """kg's warnings (and with -v its notes) on stderr, prefixed "kg:"; once per process."""
+    logger = logging.getLogger("kg")
+    logger.setLevel(logging.WARNING)
+    if not any(getattr(h, "kg_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("kg: %(message)s"))
+        handler.kg_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2, not a traceback."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("kg: %(message)s"))
-    logging.getLogger("kg").addHandler(handler)
-    logging.getLogger("kg").setLevel(logging.WARNING)
+    _log_to_stderr()
     try:
         cli(standalone_mode=False)
     except KGError as exc:
