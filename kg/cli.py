@@ -126,13 +126,12 @@ def _query_text(query: str | None, file: Path | None):
 
 
 def _write(text: str, output: Path | None) -> None:
+    from kg.outputs import write_text
+
     if output is None:
         click.echo(text, nl=False)
         return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise KGError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    write_text(output, text)
 
 
 @cli.command()
@@ -313,13 +312,17 @@ def _read_only(ds) -> bool:
 @click.option(
     "--store", required=True, type=click.Path(path_type=Path, file_okay=False), help="Folder of the on-disk store."
 )
-@click.option("--rebuild", is_flag=True, help="Load everything again instead of only what changed.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Delete the store's database (DIR/oxigraph, nothing else) and load everything again: repairs a damaged store.",
+)
 @DATA_OPTION
 def build(store: Path, rebuild: bool, data: tuple[Path, ...]) -> None:
     """Write the graph into a persistent Oxigraph store at DIR, or update it where the sources changed.
 
     Later commands given --store DIR (or KG_STORE) open it instead of parsing the Turtle, and
-    reload any source that changed since.
+    reload any source that changed since. A damaged store is reported, never used: rebuild it.
     """
     import time
 
@@ -332,11 +335,10 @@ def build(store: Path, rebuild: bool, data: tuple[Path, ...]) -> None:
 
 
 def _check_copy_target(path: Path) -> None:
-    from kg.project import project_root
+    """Refuse a target that must not or cannot be written before the update runs, not after."""
+    from kg.outputs import check_file
 
-    data_dir = (project_root() / "data").resolve()
-    if path.resolve().is_relative_to(data_dir):
-        raise KGError(f"{path}: --update-copy must be written outside data/ (the shipped graph is read-only)")
+    check_file(path)
 
 
 @cli.command()

@@ -7,17 +7,16 @@ from pathlib import Path
 import click
 
 from kg.cli_options import DATA_OPTION, limit_options, resolve_limits
-from kg.errors import KGError
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
+    """--format, else the -o file's suffix (no other suffix), else Turtle on stdout."""
     from kg.export import SUFFIXES
+    from kg.outputs import format_from_suffix
 
     if fmt:
         return fmt
-    if output is not None and output.suffix.lower() in SUFFIXES:
-        return SUFFIXES[output.suffix.lower()]
-    return "turtle"
+    return "turtle" if output is None else format_from_suffix(output, SUFFIXES)
 
 
 @click.command("export")
@@ -57,6 +56,7 @@ def export_command(
     from kg.export import Scope, export
     from kg.limits import limited
     from kg.loader import load_dataset
+    from kg.outputs import check_file, write_text
 
     if inferred and inferred_only:
         raise click.UsageError("--inferred adds to the export, --inferred-only replaces it: give one of them")
@@ -66,18 +66,18 @@ def export_command(
         with_ontology=with_ontology,
         inferred="only" if inferred_only else "add" if inferred else "none",
     )
+    fmt = _format_for(fmt, output)
+    if output is not None:
+        check_file(output)
     ds = load_dataset(data)
     with limited(*resolve_limits(timeout, memory_limit)):
-        result = export(ds, _format_for(fmt, output), scope)
+        result = export(ds, fmt, scope)
     if result.note and result.fmt != "turtle":  # Turtle carries the note as a header comment
         click.echo(f"note: {result.note}", err=True)
     if output is None:
         click.echo(result.text, nl=False)
         return
-    try:
-        output.write_bytes(result.text.encode("utf-8"))
-    except OSError as exc:
-        raise KGError(f"{output}: cannot write: {exc.strerror or exc}") from None
+    write_text(output, result.text)
     from kg.export import QUAD_FORMATS
 
     what = f"{result.quads} quads in" if result.fmt in QUAD_FORMATS else f"{result.triples} triples from"

@@ -58,7 +58,7 @@ def _query_text(spec: str) -> tuple[str, str]:
     "--format",
     "fmt",
     type=click.Choice(["html", "graphml", "gexf", "json"]),
-    help="Default: from the output file's suffix, else html.",
+    help="Default: from the output file's suffix (.html, .graphml, .gexf, .json).",
 )
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
 @click.option("--title", help="Heading of the HTML page.")
@@ -105,12 +105,14 @@ def graph_command(
     """
     from kg.limits import limited
     from kg.netexport import format_for
+    from kg.outputs import check_file
 
     if sum(x is not None for x in (focus, path, query)) > 1:
         raise click.UsageError("give at most one of --focus, --path and --query")
     if endpoint is not None and (focus is None or classes or predicates or data or store):
         raise click.UsageError("--endpoint draws a --focus view (without --class, --predicate, --data or --store)")
     fmt = format_for(output, fmt)
+    check_file(output)  # refused before the work, not after
     seconds, memory = resolve_limits(timeout, memory_limit)
     walk = focus is not None and not classes and not predicates
     ds = None if endpoint is not None else open_dataset(data, engine, store)

@@ -12,16 +12,15 @@ from pathlib import Path
 import networkx as nx
 
 from kg.errors import KGError
+from kg.outputs import atomic_file, format_from_suffix
 
 FORMATS = ("html", "graphml", "gexf", "json")
 SUFFIXES = {".html": "html", ".htm": "html", ".graphml": "graphml", ".gexf": "gexf", ".json": "json"}
 
 
 def format_for(path: Path, fmt: str | None) -> str:
-    """The format asked for, else the one the file's suffix names, else HTML."""
-    if fmt:
-        return fmt
-    return SUFFIXES.get(Path(path).suffix.lower(), "html")
+    """The format asked for, else the one the file's suffix names (no other suffix: no HTML in a .ttl file)."""
+    return fmt or format_from_suffix(path, SUFFIXES)
 
 
 def node_link_json(graph: nx.MultiDiGraph) -> str:
@@ -55,16 +54,13 @@ def _sorted(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
     """Write ``graph`` as GraphML, GEXF or node-link JSON, nodes and edges in id order."""
-    path = Path(path)
+    if fmt not in ("graphml", "gexf", "json"):
+        raise KGError(f"unknown graph format {fmt!r}; use one of {', '.join(FORMATS)}")
     graph = _sorted(graph)
-    try:
+    with atomic_file(Path(path)) as stream:
         if fmt == "graphml":
-            nx.write_graphml(graph, path, encoding="utf-8", prettyprint=True)
+            nx.write_graphml(graph, stream, encoding="utf-8", prettyprint=True)
         elif fmt == "gexf":
-            nx.write_gexf(_with_edge_ids(graph), path, encoding="utf-8", prettyprint=True)
-        elif fmt == "json":
-            path.write_text(node_link_json(graph), encoding="utf-8")
+            nx.write_gexf(_with_edge_ids(graph), stream, encoding="utf-8", prettyprint=True)
         else:
-            raise KGError(f"unknown graph format {fmt!r}; use one of {', '.join(FORMATS)}")
-    except OSError as exc:
-        raise KGError(f"{path}: cannot write: {exc.strerror or exc}") from None
+            stream.write(node_link_json(graph).encode("utf-8"))

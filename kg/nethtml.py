@@ -32,6 +32,7 @@ from markupsafe import Markup, escape
 
 from kg.errors import KGError
 from kg.netlayout import PHYSICS_LIMIT, positions
+from kg.outputs import write_text
 
 #: Colours for classes, most frequent class first (Tableau 10, then further colours distinct from those).
 PALETTE = (
@@ -280,10 +281,7 @@ def _escape_text(value: object) -> object:
 
 def write_html(graph: nx.MultiDiGraph, path: Path, title: str, focus: str | None = None, summary: str = "") -> None:
     """Write the page to ``path`` (one file, nothing else needed beside it)."""
-    try:
-        Path(path).write_text(render_html(graph, title, focus, summary), encoding="utf-8")
-    except OSError as exc:
-        raise KGError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    write_text(Path(path), render_html(graph, title, focus, summary))
 
 
 def notebook_view(graph: nx.MultiDiGraph, title: str, focus: str | None = None, height: int = 650):

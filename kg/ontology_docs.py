@@ -250,14 +250,14 @@ def render_docs(ontology: Path | None = None) -> dict[str, str]:
 
 def write_docs(out_dir: Path, ontology: Path | None = None) -> list[Path]:
     """Write the documentation into ``out_dir`` (created if needed); returns the files written."""
+    from kg.outputs import check_folder, write_text
+
+    check_folder(out_dir)
     files = render_docs(ontology)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, text in files.items():
-            target = out_dir / name
-            target.write_bytes(text.encode("utf-8"))
-            written.append(target)
     except OSError as exc:
-        raise KGError(f"{out_dir}: cannot write the documentation: {exc.strerror or exc}") from None
-    return written
+        raise KGError(f"{out_dir}: cannot create the folder: {exc.strerror or exc}") from None
+    for name, text in files.items():
+        write_text(out_dir / name, text)
+    return [out_dir / name for name in files]
