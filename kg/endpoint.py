@@ -33,6 +33,7 @@ GRAPH_TYPES = {
     "application/rdf+xml": "xml",
 }
 TEXT_TYPES = ("text/csv", "text/tab-separated-values", "text/turtle", "application/n-triples")
+READ_ONLY = "SPARQL Update is refused: this endpoint is read-only"
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
     """The full protocol answer for one query request."""
     try:
         prepared = prepare(job.text)
-    except QueryError as exc:
-        return error(403 if is_update(job.text) else 400, str(exc))
+    except QueryError as exc:  # 403 only for real update text: an empty or comment-only query is a bad request
+        return error(403, READ_ONLY) if is_update(job.text) else error(400, str(exc))
     form = prepared.form
     if job.graph_view:
         return _graph_page(ds, prepared, job, max_rows)
