@@ -12,6 +12,7 @@ import click
 from kg import cli_export, cli_graph, cli_serve
 from kg.cli_options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError, MemoryLimitExceeded, QueryError
+from kg.terminal import PrintableFormatter, printable
 
 SHOWCASE = (
     "cosmoplat-chery-haier",
@@ -48,7 +49,7 @@ def validate(timeout: float | None, memory_limit: str | None, data: tuple[Path, 
         click.echo(f"OK: {report.triples} triples; SHACL shapes and all project checks pass.")
         return
     for finding in report.findings:
-        click.echo(str(finding))
+        click.echo(printable(str(finding)))
     click.echo(f"{len(report.findings)} finding(s).", err=True)
     sys.exit(1)
 
@@ -159,6 +160,12 @@ def _write(text: str, output: Path | None) -> None:
     "--timeout is then the client's limit for the whole exchange.",
 )
 @click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="With --endpoint: the largest answer read (default 268435456, i.e. 256 MiB).",
+)
+@click.option(
     "--update-copy",
     type=click.Path(path_type=Path, dir_okay=False),
     help="Run SPARQL Update on a copy of the graph and write the copy to FILE (TriG); the data never changes.",
@@ -175,6 +182,7 @@ def query(
     reason: bool,
     allow_network: bool,
     endpoint: str | None,
+    max_bytes: int | None,
     update_copy: Path | None,
     timeout: float | None,
     memory_limit: str | None,
@@ -196,7 +204,7 @@ def query(
             raise click.UsageError(
                 "--endpoint asks a remote server: --reason, --update-copy, --data and --store are local"
             )
-        result = _remote_query(endpoint, text, saved, params, seconds or 3600.0, allow_network)
+        result = _remote_query(endpoint, text, saved, params, seconds or 3600.0, max_bytes, allow_network)
         sys.exit(_print_result(result, fmt, output, limit))
     ds = open_dataset(data, engine, store)
     with limited(seconds, memory):
@@ -270,12 +278,12 @@ def _local_query(ds, text, saved, params, allow_network: bool, memory: int | Non
     return run_query(ds, text, bindings, memory_limit=memory, allow_network=allow_network)
 
 
-def _remote_query(url, text, saved, params, timeout, allow_network):
+def _remote_query(url, text, saved, params, timeout, max_bytes, allow_network):
     """The query answered by a remote endpoint, names in --param resolved there too."""
-    from kg.remote import Endpoint, lookup_graph
+    from kg.remote import MAX_ANSWER, Endpoint, lookup_graph
     from kg.resolve import resolve_entity
 
-    remote = Endpoint(url, timeout=timeout)
+    remote = Endpoint(url, timeout=timeout, max_bytes=max_bytes or MAX_ANSWER)
     bindings = _bindings(saved, params, lambda name: resolve_entity(lookup_graph(remote, name), name))
     return remote.query(text, bindings, allow_network=allow_network)
 
@@ -408,7 +416,7 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.WARNING)
     if not any(getattr(h, "kg_cli", False) for h in logger.handlers):
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("kg: %(message)s"))
+        handler.setFormatter(PrintableFormatter("kg: %(message)s"))
         handler.kg_cli = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
 
@@ -418,13 +426,14 @@ def main() -> None:
     _log_to_stderr()
     try:
         cli(standalone_mode=False)
-    except KGError as exc:
-        click.echo(f"error: {exc}", err=True)
+    except KGError as exc:  # messages quote user input and data: no control character reaches the terminal
+        click.echo(f"error: {printable(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
+        exc.message = printable(exc.message)
         exc.show()
         sys.exit(2)
     except BrokenPipeError:

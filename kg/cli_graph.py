@@ -220,6 +220,7 @@ def _central(ds, top: int, path: tuple[str, str] | None, all_nodes: bool) -> Non
     from kg.netviews import centrality, components, entity_graph, shortest_path, whole_graph
     from kg.resolve import resolve_entity
     from kg.results import Rows, format_table
+    from kg.terminal import one_line
 
     ends = [resolve_entity(ds, name) for name in path] if path is not None else None
     full = whole_graph(ds)
@@ -240,11 +241,14 @@ def _central(ds, top: int, path: tuple[str, str] | None, all_nodes: bool) -> Non
     if ends is not None:
         a, b = ends
         steps = shortest_path(graph, a, b)
-        click.echo(f"\nPath from {graph.nodes[str(a)]['label']} to {graph.nodes[str(b)]['label']} (hubs avoided):")
+        click.echo(
+            "\n"
+            + one_line(f"Path from {graph.nodes[str(a)]['label']} to {graph.nodes[str(b)]['label']} (hubs avoided):")
+        )
         for u, v, direction, attrs in steps:
             left, right = graph.nodes[u]["label"], graph.nodes[v]["label"]
             sources = ", ".join(attrs.get("sources", "").split()) or "no source"
-            click.echo(f"  {left} {direction} {attrs.get('label', '')} {direction} {right}  [{sources}]")
+            click.echo(one_line(f"  {left} {direction} {attrs.get('label', '')} {direction} {right}  [{sources}]"))
 
 
 def register(group: click.Group) -> None:

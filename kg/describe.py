@@ -7,6 +7,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from kg.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO
 from kg.resolve import curie, label_of, resolve_entity
+from kg.terminal import one_line
 
 
 def _term(ds: Dataset, term: object) -> str:
@@ -26,7 +27,7 @@ def _proof(g, s, p, o) -> str:
 
 
 def describe_entity(ds: Dataset, name: str) -> str:
-    """A readable report on the entity ``name`` resolves to."""
+    """A readable report on the entity ``name`` resolves to, one line per item, control characters escaped."""
     node = resolve_entity(ds, name)
     out = [f"{label_of(ds, node)}  <{node}>"]
     types = sorted(label_of(ds, t) for t in ds.objects(node, RDF.type) if isinstance(t, URIRef))
@@ -57,10 +58,10 @@ def describe_entity(ds: Dataset, name: str) -> str:
         if not lines:
             continue
         source = "curators (inferred)" if g.identifier == CURATED_GRAPH else curie(g.identifier)
-        out.append(f"\n  stated by {source}:")
+        out += ["", f"  stated by {source}:"]
         for text, proof in lines:
             out.append(f"    - {text}")
             if proof:
                 label = "why" if g.identifier == CURATED_GRAPH else "evidence"
                 out.append(f"        {label}: {proof}")
-    return "\n".join(out)
+    return "\n".join(one_line(line) for line in out)

@@ -5,6 +5,18 @@ with its CSS inline and no scripts or assets fetched; links to other vocabularie
 hyperlinks. It draws no diagram, so one is added: an inline SVG of the classes the object
 properties connect. The layout is computed here, in integers, rather than by a layout library,
 so the committed page stays byte-identical from one machine and library version to the next.
+
+The page is safe whatever the ontology says. pyLODE 3.3 renders each literal as Markdown and
+lets any HTML in it through (``pylode.utils.rdf_obj_html``), while it escapes the same texts
+itself in titles, link texts and attributes, so escaping the graph beforehand would show
+``&lt;`` in half the places. Instead the characters that start markup — HTML's ``< > &`` and
+Markdown's link and image brackets ``[ ]`` — are swapped for Unicode noncharacters throughout
+the graph (IRIs, literals and prefixes alike, so pyLODE's comparisons between them still hold);
+pyLODE renders text it cannot take for markup, and the characters come back escaped for where
+they land (HTML entities; JSON escapes in the JSON-LD block). A real sanitiser (nh3, i.e.
+Ammonia) then keeps only the elements and attributes pyLODE writes and only http(s) and mailto
+links, which removes ``javascript:`` and ``data:`` IRIs from hrefs. A Content-Security-Policy
+forbids scripts and every load from outside the page as a second barrier.
 """
 
 from __future__ import annotations
@@ -15,8 +27,9 @@ import math
 import re
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.errors import KGError
@@ -29,6 +42,17 @@ _WIDTH = 960
 _HEIGHT = 860
 _BOX_HEIGHT = 26
 _CHAR_WIDTH = 7.4
+#: The page loads nothing and runs nothing: styles are inline, the icons are data: URLs.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+_MARKUP = "<>&[]"
+_STAND_INS = [chr(0xFDD0 + i) for i in range(len(_MARKUP))]  # noncharacters: never text of their own
+_HIDE = str.maketrans({**{c: "\ufffd" for c in _STAND_INS}, **dict(zip(_MARKUP, _STAND_INS, strict=True))})
+_AS_HTML = str.maketrans({s: html.escape(c) for s, c in zip(_STAND_INS, _MARKUP, strict=True)})
+_AS_JSON = str.maketrans({s: f"\\u{ord(c):04x}" for s, c in zip(_STAND_INS, _MARKUP, strict=True)})
+#: What pyLODE writes in the body (and what Markdown makes of text without links): all else is removed.
+_TAGS = {"a", "br", "code", "dd", "div", "dl", "dt", "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "ol", "p"}
+_TAGS |= {"pre", "span", "strong", "sup", "table", "tbody", "td", "th", "thead", "tr", "ul"}
+_ATTRIBUTES = {"*": {"class", "id", "title"}, "a": {"href"}}
 
 Edge = tuple[URIRef, URIRef, str, bool]  # from, to, label, is-subclass
 
@@ -88,6 +112,8 @@ def _layout(edges: list[Edge]) -> dict[URIRef, tuple[int, int]]:
     """Force-directed placement (Fruchterman–Reingold) from a circle, in plain floats: same result everywhere."""
     order = _circle_order(edges)
     n = len(order)
+    if not n:
+        return {}
     x = [math.cos(2 * math.pi * i / n) for i in range(n)]
     y = [math.sin(2 * math.pi * i / n) for i in range(n)]
     index = {node: i for i, node in enumerate(order)}
@@ -213,28 +239,86 @@ def _anchors(page: str) -> dict[URIRef, str]:
     return found
 
 
-def _import_pylode():
-    """pyLODE's OntPub. Importing pyLODE 3.3 calls ``logging.basicConfig(level=DEBUG)`` (in its supermodel
-    loader), which would print its and every library's debug lines; the root logger is put back as it was."""
+def _import_renderers() -> tuple[type, ModuleType]:
+    """pyLODE's OntPub and nh3. Importing pyLODE 3.3 calls ``logging.basicConfig(level=DEBUG)`` (in its
+    supermodel loader), which would print its and every library's debug lines; the root logger is put back."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     try:
+        import nh3
         from pylode import OntPub
     except ImportError:
-        raise KGError("kg docs needs pyLODE 3.3: pip install -e '.[docs]' (or 'pylode>=3.3.4,<3.4')") from None
+        raise KGError("kg docs needs pyLODE 3.3 and nh3: pip install -e '.[docs]'") from None
     finally:
         for handler in [h for h in root.handlers if h not in handlers]:
             root.removeHandler(handler)
         root.setLevel(level)
-    return OntPub
+    return OntPub, nh3
+
+
+def _hidden(term: object) -> object:
+    if isinstance(term, URIRef | Literal):
+        text = str(term).translate(_HIDE)
+        if text != str(term):
+            return URIRef(text) if isinstance(term, URIRef) else Literal(text, term.language, term.datatype)
+    return term
+
+
+def _hide_markup(graph: Graph) -> None:
+    """Swap every character that starts markup, in ``graph``'s IRIs, literals and prefixes, for its stand-in.
+
+    In place, so that the triples keep the order they were parsed in (pyLODE lists them in that order)."""
+    for prefix, namespace in list(graph.namespaces()):
+        if (hidden := _hidden(namespace)) is not namespace:
+            graph.bind(prefix, hidden, override=True, replace=True)
+    for triple in list(graph):
+        shown = tuple(_hidden(t) for t in triple)
+        if any(a is not b for a, b in zip(shown, triple, strict=True)):
+            graph.remove(triple)
+            graph.add(shown)  # type: ignore[arg-type]
+
+
+def _safe_page(page: str, nh3: ModuleType) -> str:
+    """pyLODE's page with the hidden characters back (escaped), its body sanitised and the CSP in its head."""
+    head, body_open, rest = page.partition("<body>")
+    body, body_close, tail = rest.rpartition("</body>")
+    if not body_open or not body_close:
+        raise KGError("pyLODE's page has no body; is pyLODE 3.3 installed?")
+    head = re.sub(
+        r"(<script[^>]*>)(.*?)(</script>)", lambda m: m[1] + m[2].translate(_AS_JSON) + m[3], head, flags=re.S
+    )
+    head = head.translate(_AS_HTML).replace(
+        "<head>", f'<head>\n    <meta http-equiv="Content-Security-Policy" content="{CSP}">', 1
+    )
+    body = nh3.clean(
+        body.translate(_AS_HTML),
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+    )
+    return head + body_open + body + body_close + tail.translate(_AS_HTML)
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def render_docs(ontology: Path | None = None) -> dict[str, str]:
     """The documentation files, by name: the pyLODE page with the diagram inserted, and the diagram alone."""
-    OntPub = _import_pylode()
+    OntPub, nh3 = _import_renderers()
     path = ontology or project_root() / "ontology.ttl"
-    onto = Graph().parse(path, format="turtle")
-    page = OntPub(ontology=onto).make_html(include_css=True)
+    try:
+        onto, shown = (Graph().parse(path, format="turtle") for _ in range(2))  # pyLODE changes the graph it shows
+    except Exception as exc:  # rdflib's parsers raise many types, even IndexError on a file cut short
+        raise KGError(f"{path}: cannot read the ontology: {_first_line(exc)}") from None
+    _hide_markup(shown)
+    try:
+        page = OntPub(ontology=shown).make_html(include_css=True)
+    except Exception as exc:  # pyLODE's own refusals (no title) and its failures on graphs it does not expect
+        raise KGError(f"{path}: pyLODE cannot document this ontology: {_first_line(exc)}") from None
+    page = _safe_page(page, nh3)
     svg = core_diagram(onto, _anchors(page))
     section = (
         '<div class="section" id="diagram">\n<h2>Core classes</h2>\n<p>The classes the object properties link; '
@@ -242,9 +326,8 @@ def render_docs(ontology: Path | None = None) -> dict[str, str]:
         f"{svg}</div>\n"
     )
     marker = '<div class="section" id="classes">'
-    if marker not in page:
-        raise KGError("pyLODE's page has no classes section to put the diagram before; is pyLODE 3.3 installed?")
-    page = page.replace(marker, section + marker, 1)
+    if core_edges(onto) and marker in page:  # an ontology without our classes has nothing to draw
+        page = page.replace(marker, section + marker, 1)
     return {PAGE: page if page.endswith("\n") else page + "\n", DIAGRAM: svg}
 
 

@@ -8,13 +8,14 @@ hash of every asserted triple: a second query over the same data does not pay ag
 from __future__ import annotations
 
 import hashlib
-import os
+import re
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.exceptions import ParserError
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.namespaces import INFERRED_GRAPH
-from kg.project import cache_dir
+from kg.parse_cache import read_entry, write_entry
 
 PROFILES = ("owlrl", "rdfs")
 #: Entailments that say nothing a researcher asks about (x sameAs x, x a owl:Thing, ...).
@@ -70,23 +71,32 @@ def compute_inferences(union: Graph, profile: str = "owlrl") -> Graph:
 
 
 def inferred_graph(ds: Dataset, profile: str = "owlrl", use_cache: bool = True) -> Graph:
-    """What the ontology entails from everything in ``ds``, minus what ``ds`` already asserts (cached)."""
+    """What the ontology entails from everything in ``ds``, minus what ``ds`` already asserts (cached in the
+    parse cache's folder, under its rules: this user's own files only, bounded, damaged entries recomputed)."""
     union = _asserted(ds)
-    path = cache_dir() / f"inferred-{_key(union, profile)}.nt"
-    if use_cache and path.is_file():
-        graph = Graph(identifier=INFERRED_GRAPH)
-        graph.parse(path, format="nt")
-        return graph
+    name = f"inferred-{_key(union, profile)}.nt"
+    cached = _read_inferred(name) if use_cache else None
+    if cached is not None:
+        return cached
     graph = compute_inferences(union, profile)
     if use_cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            graph.serialize(tmp, format="nt", encoding="utf-8")
-            tmp.replace(path)  # atomic: concurrent readers never see half a file
-        except OSError:
-            pass  # a read-only home still reasons, it just does not cache
+        write_entry(name, graph.serialize(format="nt", encoding="utf-8") + f"# {len(graph)} triples\n".encode())
     return graph
+
+
+def _read_inferred(name: str) -> Graph | None:
+    """The cached inferred graph, or None if it is missing or damaged: unparsable, or cut short at a line end
+    (the closing comment counts the triples, which N-Triples alone could not tell)."""
+    data = read_entry(name)
+    found = re.search(rb"# (\d+) triples\n\Z", data or b"")
+    if data is None or found is None:
+        return None
+    graph = Graph(identifier=INFERRED_GRAPH)
+    try:
+        graph.parse(data=data.decode("utf-8"), format="nt")
+    except (ValueError, SyntaxError, ParserError):
+        return None
+    return graph if len(graph) == int(found[1]) else None
 
 
 def add_inferences(ds: Dataset, profile: str = "owlrl") -> Dataset:

@@ -17,6 +17,7 @@ from rdflib.query import Result
 from kg.errors import QueryError
 from kg.namespaces import bind_prefixes
 from kg.resolve import curie, label_of
+from kg.terminal import one_line
 
 if TYPE_CHECKING:
     import pandas
@@ -55,15 +56,17 @@ def cell_text(term: object, full_iris: bool = False) -> str:
 
 
 def format_table(data: Rows, max_width: int = 60, max_rows: int | None = None) -> str:
-    """A fixed-width text table; cells longer than ``max_width`` are cut with '…', cut rows are counted."""
+    """A fixed-width text table for the terminal; cells longer than ``max_width`` are cut with '…', cut rows are
+    counted, and control characters are shown as escapes (see kg.terminal)."""
     body = data.rows if max_rows is None else data.rows[:max_rows]
-    cells = [[cell_text(t).replace("\n", " ") for t in r] for r in body]
+    cells = [[one_line(cell_text(t)) for t in r] for r in body]
     cut = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in r] for r in cells]
-    widths = [len(v) for v in data.variables]
+    names = [one_line(v) for v in data.variables]
+    widths = [len(v) for v in names]
     for r in cut:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
     line = "+".join("-" * (w + 2) for w in widths)
-    out = [" | ".join(v.ljust(w) for v, w in zip(data.variables, widths, strict=True)), line]
+    out = [" | ".join(v.ljust(w) for v, w in zip(names, widths, strict=True)), line]
     out += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cut]
     total = len(data.rows)
     tail = f"({total} row{'s' if total != 1 else ''}"
@@ -73,12 +76,16 @@ def format_table(data: Rows, max_width: int = 60, max_rows: int | None = None) -
 
 
 def format_markdown(data: Rows) -> str:
-    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped)."""
+    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped, control characters shown as
+    escapes: it is read on the terminal as often as it is pasted)."""
 
     def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return one_line(text.replace("\\", "\\\\").replace("|", "\\|"))
 
-    out = ["| " + " | ".join(data.variables) + " |", "|" + "|".join("---" for _ in data.variables) + "|"]
+    out = [
+        "| " + " | ".join(esc(v) for v in data.variables) + " |",
+        "|" + "|".join("---" for _ in data.variables) + "|",
+    ]
     out += ["| " + " | ".join(esc(cell_text(t)) for t in r) + " |" for r in data.rows]
     return "\n".join(out) + "\n"
 

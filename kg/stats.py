@@ -10,6 +10,7 @@ from rdflib.namespace import DCTERMS, RDF
 
 from kg.namespaces import ENTITIES_GRAPH, QDO
 from kg.resolve import curie, label_of
+from kg.terminal import one_line
 
 
 @dataclass
@@ -49,12 +50,13 @@ def compute_stats(ds: Dataset) -> Stats:
 
 
 def format_stats(st: Stats) -> str:
+    """The report for the terminal; control characters in names and titles are shown as escapes."""
     out = [f"Triples: {st.total}", "", "Triples per graph:"]
-    out += [f"  {name:<28} {n:>6}" for name, n in st.graphs]
+    out += [f"  {one_line(name):<28} {n:>6}" for name, n in st.graphs]
     out += ["", "Entities per class (shared entities graph):"]
-    out += [f"  {name:<28} {n:>6}" for name, n in st.classes]
+    out += [f"  {one_line(name):<28} {n:>6}" for name, n in st.classes]
     out += ["", "Per article:           observations  targets  backed statements"]
-    out += [f"  {sid:<20} {o:>12} {t:>8} {s:>18}" for sid, o, t, s in st.figures]
+    out += [f"  {one_line(sid):<20} {o:>12} {t:>8} {s:>18}" for sid, o, t, s in st.figures]
     out += ["", "Sources:"]
-    out += [f"  {sid}  {date:<13}  {title}" for sid, date, title in st.articles]
+    out += [f"  {one_line(sid)}  {one_line(date):<13}  {one_line(title)}" for sid, date, title in st.articles]
     return "\n".join(out)

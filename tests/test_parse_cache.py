@@ -23,7 +23,7 @@ def _quads(ds) -> set:
 
 def test_second_load_comes_from_the_cache_and_is_the_same_graph(cache: Path) -> None:
     first = load_dataset()
-    entries = list(cache.glob("parsed-*.pickle"))
+    entries = list(cache.glob("parsed-*.json"))
     assert len(entries) == 1
     second = load_dataset()
     assert second is not first and _quads(second) == _quads(first)
@@ -37,13 +37,13 @@ def test_an_edited_source_is_parsed_again(cache: Path, project_copy: Path) -> No
     article.write_text(article.read_text() + '\nart:a004 dcterms:description "edited" .\n')
     after = load_dataset(sources=sources)
     assert len(after) == len(before) + 1
-    assert len(list(cache.glob("parsed-*.pickle"))) == 2
+    assert len(list(cache.glob("parsed-*.json"))) == 2
 
 
 def test_a_damaged_cache_entry_is_ignored(cache: Path) -> None:
     expected = load_dataset()
-    for entry in cache.glob("parsed-*.pickle"):
-        entry.write_bytes(b"not a pickle")
+    for entry in cache.glob("parsed-*.json"):
+        entry.write_bytes(b"not JSON")
     again = load_dataset()
     assert to_isomorphic(again.default_graph) == to_isomorphic(expected.default_graph)
     assert _quads(again) == _quads(expected)
