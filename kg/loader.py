@@ -1,18 +1,55 @@
-"""Files → rdflib Dataset: one named graph per source, the default graph being their union."""
+"""Files → rdflib Dataset: one named graph per source, the default graph being their union.
+
+Both engines read a file alike or refuse it with the same message. Turtle, TriG, N-Triples and
+N-Quads are read by Oxigraph's parser for both: rdflib's own parser accepts what is not RDF (a
+literal subject, an IRI written ``<\\u003Cx\\u003E>``, a lone surrogate, N3 paths in Turtle) and
+mis-reads valid files (the token ``01`` becomes "1", ``<?q>`` resolves against the folder). JSON-LD,
+RDF/XML and N3 go through rdflib's guarded parsers for both engines, and each term they produce is
+then checked as Oxigraph checks it. RDF 1.2 triple terms and base directions, which Oxigraph reads
+but rdflib cannot hold, are refused on both.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
-from collections.abc import Iterable
+import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
-from rdflib import Dataset, Graph, URIRef
+import pyoxigraph as ox
+import rdflib
+from rdflib import BNode, Dataset, Literal, URIRef, Variable
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.namespace import RDF, XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kg.errors import InputError
+from kg.errors import InputError, KGError
 from kg.namespaces import bind_prefixes
 from kg.netguard import NetworkBlocked, no_network
 from kg.project import Source, shipped_sources
+
+# An RDF term is its lexical form. With NORMALIZE_LITERALS on, rdflib rewrites typed literals when it
+# builds them, also when a cached Dataset is unpickled: "<p>x</p>"^^rdf:HTML becomes "<p>x",
+# "INF"^^xsd:double the invalid "inf", "01"^^xsd:integer "1". Keep literals as written, as Oxigraph does.
+rdflib.NORMALIZE_LITERALS = False
+
+
+class _TermNoise(logging.Filter):
+    """rdflib warns on stderr about every ill-typed literal ("abc"^^xsd:integer, legal RDF), with a traceback,
+    and every IRI it finds odd; the loader and the export check terms themselves and say so in one line."""
+
+    _NOISE = ("Failed to convert Literal lexical form to value", "does not look like a valid URI")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(noise in str(record.msg) for noise in self._NOISE)
+
+
+logging.getLogger("rdflib.term").addFilter(_TermNoise())
+# Nor need users see the warnings rdflib raises while reading or sorting ill-typed booleans and numbers.
+warnings.filterwarnings("ignore", "(Parsing weird boolean|Serializing weird numerical)", UserWarning, "rdflib.term")
 
 #: File suffix → rdflib parser name, for files users add with ``--data``.
 FORMATS = {
@@ -29,7 +66,21 @@ FORMATS = {
     ".owl": "xml",
 }
 QUAD_FORMATS = {"nquads", "trig", "json-ld"}
+#: The formats Oxigraph's parser reads for both engines (see the module docstring).
+OXIGRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+}
 _XML_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_UNPRINTABLE = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff"\\\\]')
+_XSD_STRING = str(XSD.string)
+_REWRITTEN_TYPES = {str(XSD.token), str(XSD.normalizedString)}  # rdflib terms never equal plain str, so compare text
+LANG_STRING_TYPES = {RDF.langString, URIRef(f"{RDF}dirLangString")}  # rdflib 7 does not name the RDF 1.2 one
+#: Bumped when the loader reads files differently, so the parse cache never serves an older reading.
+_READER_VERSION = "oxigraph-native-1"
 
 
 def new_dataset() -> Dataset:
@@ -37,6 +88,125 @@ def new_dataset() -> Dataset:
     ds = Dataset(default_union=True)
     bind_prefixes(ds)
     return ds
+
+
+# --- terms ---------------------------------------------------------------------------------------
+
+
+def show_term(term: object, limit: int = 80) -> str:
+    """A term as N-Triples-like text for an error message: control characters and surrogates escaped, shortened."""
+    if isinstance(term, URIRef):
+        text = f"<{_escaped(str(term))}>"
+    elif isinstance(term, BNode):
+        text = "[]"  # its label is the parser's invention, different on every run
+    elif isinstance(term, Literal):
+        text = f'"{_escaped(str(term))}"'
+        if term.language:
+            text += f"@{_escaped(term.language)}"
+        elif term.datatype:
+            text += f"^^<{_escaped(str(term.datatype))}>"
+    elif isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple, ox.Quad)):
+        text = str(term)
+    elif isinstance(term, Variable):
+        text = f"?{_escaped(str(term))}"
+    else:  # an N3 formula; its name is a counter, different on every run
+        text = f"{{ … }} ({type(term).__name__})"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escaped(text: str) -> str:
+    return _UNPRINTABLE.sub(lambda m: f"\\{m[0]}" if m[0] in '"\\' else f"\\u{ord(m[0]):04X}", text)
+
+
+def _iri_problem(value: str, what: str) -> str | None:
+    if _SURROGATE.search(value):
+        return f"{what} holds a lone surrogate, which is not Unicode text"
+    try:
+        ox.NamedNode(value)
+    except ValueError as exc:
+        return f"{what} is not a valid absolute IRI ({exc})"
+    return None
+
+
+def term_problem(term: object, position: int) -> str | None:
+    """Why ``term`` cannot stand at ``position`` (0 subject, 1 predicate, 2 object, 3 graph) of an RDF quad as
+    Oxigraph reads one, or None. rdflib holds such terms without complaint and then writes them out broken."""
+    if isinstance(term, URIRef):
+        return _iri_problem(str(term), "the IRI")
+    if isinstance(term, BNode):
+        return None if position != 1 else "a blank node cannot be a predicate"
+    if isinstance(term, Literal):
+        if position != 2:
+            return f"a literal cannot be a {('subject', 'predicate', 'object', 'graph name')[position]}"
+        if _SURROGATE.search(str(term)):
+            return "the literal holds a lone surrogate, which is not Unicode text"
+        if term.language is not None:
+            try:
+                ox.Literal("", language=term.language)
+            except (ValueError, UnicodeEncodeError) as exc:
+                return f"the language tag {term.language!r} is not valid BCP 47 ({exc})"
+        elif term.datatype in LANG_STRING_TYPES:
+            return f"a literal typed {term.datatype} needs a language tag"
+        elif term.datatype is not None:
+            return _iri_problem(str(term.datatype), "the datatype IRI")
+        return None
+    return "not an RDF term (an N3 formula or variable?)"
+
+
+def check_quads(quads: Iterable[tuple[Any, Any, Any, Any]], where: str, error: type[KGError] = InputError) -> None:
+    """Raise ``error`` naming ``where`` and a term Oxigraph would refuse (see ``term_problem``): of several, the
+    first in sorted order, since rdflib's stores give no stable order and the message must not vary."""
+    seen: set[tuple[int, object]] = set()
+    problems: list[str] = []
+    for quad in quads:
+        for position, term in enumerate(quad):
+            if position == 3 and (term is None or term == DATASET_DEFAULT_GRAPH_ID):
+                continue
+            key = (position, term)
+            if key in seen:
+                continue
+            problem = term_problem(term, position)
+            if problem:
+                problems.append(f"{problem}: {show_term(term)}")
+            seen.add(key)
+    if problems:
+        raise error(f"{where}: {min(problems)}")
+
+
+def unsupported_problem(term: object) -> str | None:
+    """Why rdflib, hence the rdflib engine, cannot hold an object Oxigraph read, or None: RDF 1.2 triple
+    terms and base directions, and ill-typed xsd:token / xsd:normalizedString literals, whose whitespace
+    rdflib's Literal rewrites whatever ``normalize`` says."""
+    if isinstance(term, ox.Triple):
+        return "RDF 1.2 triple terms are not supported"
+    if not isinstance(term, ox.Literal):
+        return None
+    if term.direction is not None:
+        return "RDF 1.2 base directions are not supported"
+    if term.datatype.value in _REWRITTEN_TYPES:
+        held = Literal(term.value, datatype=URIRef(term.datatype.value))
+        if str(held) != term.value:
+            return f"rdflib would rewrite this ill-typed literal as {show_term(held)}"
+    return None
+
+
+def term_from_ox(term: Any, blanks: dict[str, BNode]) -> URIRef | BNode | Literal:
+    """An Oxigraph term (``unsupported_problem`` ones refused before) as rdflib holds it; blank nodes renamed
+    apart per file, as rdflib's parsers do."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        node = blanks.get(term.value)
+        if node is None:
+            node = blanks[term.value] = BNode()
+        return node
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    datatype = term.datatype.value
+    return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+
+
+# --- files ---------------------------------------------------------------------------------------
 
 
 def _describe_parse_error(path: Path, exc: Exception) -> str:
@@ -53,6 +223,7 @@ def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | 
     """Parse one file into ``ds``; triples go to ``graph`` (default: a graph named by the file's URI).
 
     Raises InputError naming the file (and line, when the parser knows it) instead of a traceback.
+    Nothing of a refused file reaches ``ds``.
     """
     fmt = fmt or FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -63,21 +234,125 @@ def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | 
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if fmt == "xml" and _XML_DTD.search(data):
         raise InputError(f"{path}: RDF/XML with a DOCTYPE or ENTITY declaration is refused (entity expansion risk)")
+    if fmt == "json-ld":
+        refuse_context_references(data, path)
+    base = path.resolve().as_uri()
+    target = None if fmt in QUAD_FORMATS else (graph or URIRef(base))
+    if fmt in OXIGRAPH_FORMATS:
+        quads = _oxigraph_quads(data, fmt, path, base, target)
+    else:
+        quads = _rdflib_quads(data, fmt, path, base, target)
+    contexts = {g: ds.graph(g) for g in {q[3] for q in quads}}
+    ds.addN((s, p, o, contexts[g]) for s, p, o, g in quads)
+
+
+def oxigraph_quads(path: Path, fmt: ox.RdfFormat, base: str, data: bytes | None = None) -> Iterator[ox.Quad]:
+    """The quads of ``path`` (or of ``data`` read from it) as Oxigraph's parser reads them, for either engine.
+
+    Raises InputError at the first problem in file order — a syntax error (with its line) or an RDF 1.2
+    term — so both engines refuse a file with the same message.
+    """
     try:
-        with no_network(f"while reading {path} (e.g. a remote JSON-LD @context)"):
-            _parse(ds, data, fmt, path, graph)
+        parsed = (
+            ox.parse(data, format=fmt, base_iri=base)
+            if data is not None
+            else ox.parse(path=str(path), format=fmt, base_iri=base)
+        )
+        for quad in parsed:
+            problem = unsupported_problem(quad.object)
+            if problem:
+                raise InputError(f"{path}: {problem}: {show_term(quad.object)}")
+            yield quad
+    except SyntaxError as exc:
+        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _oxigraph_quads(data: bytes, fmt: str, path: Path, base: str, target: URIRef | None) -> list[tuple]:
+    blanks: dict[str, BNode] = {}
+    return [
+        (
+            term_from_ox(q.subject, blanks),
+            term_from_ox(q.predicate, blanks),
+            term_from_ox(q.object, blanks),
+            target or graph_from_ox(q.graph_name, blanks),
+        )
+        for q in oxigraph_quads(path, OXIGRAPH_FORMATS[fmt], base, data)
+    ]
+
+
+def graph_from_ox(graph: Any, blanks: dict[str, BNode]) -> URIRef | BNode:
+    """An Oxigraph graph name as rdflib's Dataset names it (the default graph included)."""
+    if isinstance(graph, ox.DefaultGraph):
+        return DATASET_DEFAULT_GRAPH_ID
+    return term_from_ox(graph, blanks)  # type: ignore[return-value]
+
+
+def _rdflib_quads(data: bytes, fmt: str, path: Path, base: str, target: URIRef | None) -> list[tuple]:
+    side = Dataset()
+    try:
+        with no_network(f"while reading {path}"):  # context references are refused before; this is the backstop
+            if target is None:
+                side.parse(data=data, format=fmt, publicID=base)
+            else:
+                side.graph(target).parse(data=data, format=fmt, publicID=base)
     except (InputError, NetworkBlocked) as exc:
         raise InputError(str(exc)) from None
     except Exception as exc:  # parsers raise many types; all mean "bad input file"
         raise InputError(_describe_parse_error(path, exc)) from None
+    quads = [(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in side.quads((None, None, None, None))]
+    check_quads(quads, str(path))
+    # RDF 1.1 has one string type: "x"^^xsd:string is "x", as Oxigraph and the Turtle path hold it.
+    return [(s, p, Literal(str(o)) if _is_xsd_string(o) else o, g) for s, p, o, g in quads]
 
 
-def _parse(ds: Dataset, data: bytes, fmt: str, path: Path, graph: URIRef | None) -> None:
-    if fmt in QUAD_FORMATS:
-        ds.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
-    else:
-        target: Graph = ds.graph(graph or URIRef(path.resolve().as_uri()))
-        target.parse(data=data, format=fmt, publicID=path.resolve().as_uri())
+def _is_xsd_string(term: object) -> bool:
+    return isinstance(term, Literal) and term.datatype == XSD.string
+
+
+def refuse_context_references(data: bytes, path: Path) -> None:
+    """Refuse a JSON-LD document whose ``@context`` (anywhere, scoped ones too) or ``@import`` names another
+    document: rdflib would read a ``file:`` or relative one from disk, and its error would tell whether it
+    exists. The message is the same whether or not it does; only inline contexts are read.
+
+    rdflib 7 has no document-loader hook, so the JSON itself is inspected before rdflib sees it.
+    """
+
+    def refuse(value: object) -> None:
+        raise InputError(
+            f"{path}: the JSON-LD context reference {json.dumps(value, ensure_ascii=True)[:80]} is refused: "
+            "kg reads only contexts written inline, never a file or URL"
+        )
+
+    def no_constant(name: str) -> None:
+        raise ValueError(f"{name} is not JSON")
+
+    try:
+        document = json.loads(data, parse_constant=no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"{path}: not valid JSON: {exc or 'nested too deeply'}") from None
+    for key, value in _json_items(document):
+        if key == "@import":
+            refuse(value)
+        if key == "@context":
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str):
+                    refuse(item)
+
+
+def _json_items(document: object) -> Iterator[tuple[str, object]]:
+    """Every (key, value) of every object in a JSON document, without recursion (documents nest deeply)."""
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield from node.items()
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
@@ -126,12 +401,13 @@ def load_dataset(
 
     from kg.parse_cache import cached
 
-    return cached([(s.path, str(s.graph)) for s in sources] + [(p, "") for p in paths], parse)
+    files = [(s.path, f"{s.graph}|{_READER_VERSION}") for s in sources] + [(p, _READER_VERSION) for p in paths]
+    return cached(files, parse)
 
 
 def load_into_store(store: object, sources: list[Source], extra: Iterable[str | Path] = ()) -> None:
     """Fill an Oxigraph store: shipped sources and native formats with Oxigraph's parser, JSON-LD and
-    RDF/XML through rdflib's guarded parsers (no remote contexts, no entity declarations)."""
+    RDF/XML through rdflib's guarded parsers (no context references, no entity declarations)."""
     from kg.oxigraph_engine import NATIVE_FORMATS, add_dataset, load_file
 
     for src in sources:
@@ -142,4 +418,4 @@ def load_into_store(store: object, sources: list[Source], extra: Iterable[str | 
         else:
             side = Dataset()
             parse_into(side, path)
-            add_dataset(store, side)  # type: ignore[arg-type]
+            add_dataset(store, side, URIRef(path.resolve().as_uri()))  # type: ignore[arg-type]

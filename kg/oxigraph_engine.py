@@ -19,7 +19,7 @@ copy of the store is then stale.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,6 +32,7 @@ from rdflib.query import Result
 from kg import limits, oxigraph_worker
 from kg.errors import InputError, KGError, QueryError
 from kg.limits import check_timeout
+from kg.loader import oxigraph_quads
 from kg.namespaces import PREFIXES, bind_prefixes
 
 #: File suffix → pyoxigraph format, for the formats Oxigraph parses natively and safely. JSON-LD
@@ -52,7 +53,8 @@ def load_file(store: ox.Store, path: Path, graph: URIRef | None = None) -> None:
     and into the store's default graph, which holds the merge of all graphs (see ``merge_into_default``).
 
     In memory, Oxigraph's plain loader is faster than its bulk loader (measured); on-disk stores are
-    filled by ``bulk_load_files``. Raises InputError naming the file and line, like the rdflib loader.
+    filled by ``bulk_load_files``. A file is refused exactly as the rdflib engine refuses it: a syntax
+    error names the file and line, and what rdflib cannot hold (kg.loader.unsupported_problem) is refused.
     """
     fmt = NATIVE_FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -62,13 +64,29 @@ def load_file(store: ox.Store, path: Path, graph: URIRef | None = None) -> None:
         store.extend(_file_quads(path, graph))
         return
     base = path.resolve().as_uri()
+    own = ox.NamedNode(str(graph) if graph else base)
     try:
-        for target in (ox.NamedNode(str(graph) if graph else base), ox.DefaultGraph()):
+        for target in (own, ox.DefaultGraph()):
             store.load(path=str(path), format=fmt, base_iri=base, to_graph=target)
-    except SyntaxError as exc:
-        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except (SyntaxError, OSError) as exc:
+        _refuse_in_file_order(path, fmt, base)
+        raise InputError(f"{path}: cannot load: {exc}") from None
+    if store.query(_SUSPECT_OBJECTS, default_graph=own):
+        _refuse_in_file_order(path, fmt, base)
+
+
+#: Objects that may be what rdflib cannot hold (see kg.loader.unsupported_problem): a cheap filter in Rust.
+_SUSPECT_OBJECTS = (
+    "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> ASK { ?s ?p ?o "
+    'FILTER(isTRIPLE(?o) || LANGDIR(?o) != "" || DATATYPE(?o) IN (xsd:token, xsd:normalizedString)) }'
+)
+
+
+def _refuse_in_file_order(path: Path, fmt: ox.RdfFormat, base: str) -> None:
+    """Read the file again with the rdflib engine's checks, which raise at its first problem, in file order:
+    the loader above runs in Rust, fast, but does not say which problem comes first."""
+    for _ in oxigraph_quads(path, fmt, base):
+        pass
 
 
 def bulk_load_files(store: ox.Store, files: list[tuple[Path, URIRef | None]]) -> None:
@@ -88,14 +106,9 @@ def _file_quads(path: Path, graph: URIRef | None) -> Iterator[ox.Quad]:
         raise InputError(f"{path}: not a format the Oxigraph loader reads natively")
     base = path.resolve().as_uri()
     own = ox.NamedNode(str(graph) if graph else base)
-    try:
-        for q in ox.parse(path=str(path), format=fmt, base_iri=base):
-            yield ox.Quad(q.subject, q.predicate, q.object, _named(q.graph_name, own))
-            yield ox.Quad(q.subject, q.predicate, q.object)
-    except SyntaxError as exc:
-        raise InputError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    for q in oxigraph_quads(path, fmt, base):
+        yield ox.Quad(q.subject, q.predicate, q.object, _named(q.graph_name, own))
+        yield ox.Quad(q.subject, q.predicate, q.object)
 
 
 def _named(graph: object, fallback: ox.NamedNode) -> object:
@@ -114,22 +127,37 @@ def merge_into_default(store: ox.Store, graph: URIRef | None = None) -> None:
     store.update(f"INSERT {{ ?s ?p ?o }} WHERE {{ {where} }}")
 
 
-def add_dataset(store: ox.Store, ds: Dataset) -> None:
-    """Copy an rdflib Dataset's quads into ``store`` (for files only rdflib's guarded parsers read), its
-    default-graph triples into a graph named after nothing but kept in the merge."""
+def add_dataset(store: ox.Store, ds: Dataset, own: URIRef) -> None:
+    """Copy an rdflib Dataset's quads (from a file only rdflib's guarded parsers read, its terms checked by
+    kg.loader) into ``store`` and into the merge; default-graph triples go to ``own``, the file's graph, as
+    ``load_file`` puts those of TriG and N-Quads (in the merge alone, rdflib's view of the store missed them).
+
+    Blank nodes get fresh Oxigraph identifiers: rdflib's labels (whatever a JSON-LD ``_:`` id said) need
+    not be valid ones.
+    """
+    blanks: dict[BNode, ox.BlankNode] = {}
+
+    def term(t: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        if not isinstance(t, BNode):
+            return to_ox(t)
+        if t not in blanks:
+            blanks[t] = ox.BlankNode()
+        return blanks[t]
+
+    fallback = ox.NamedNode(str(own))
     quads = [
-        ox.Quad(to_ox(s), to_ox(p), to_ox(o), _graph_to_ox(getattr(g, "identifier", g)))
+        ox.Quad(term(s), term(p), term(o), _named(_graph_to_ox(getattr(g, "identifier", g), term), fallback))
         for s, p, o, g in ds.quads((None, None, None, None))
     ]
     oxigraph_worker.retire(store)
-    store.bulk_extend(q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph))
+    store.bulk_extend(quads)
     store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
 
 
-def _graph_to_ox(graph: object) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
-    if graph is None or str(graph) == "urn:x-rdflib:default":
+def _graph_to_ox(graph: object, term: Callable[[object], object]) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
+    if graph is None or graph == DATASET_DEFAULT_GRAPH_ID:
         return ox.DefaultGraph()
-    return to_ox(graph)  # type: ignore[return-value]
+    return term(graph)  # type: ignore[return-value]
 
 
 class _MergedStore(OxigraphStore):
