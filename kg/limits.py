@@ -53,6 +53,8 @@ def parse_size(text: str) -> int | None:
     size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
     if size == 0:
         return None
+    if size > 2**50:
+        raise InputError(f"memory limit {text!r} is larger than any machine; write 0 for no limit")
     if size < 16 * MiB:
         raise InputError(f"memory limit {text!r} is below 16 MiB, too small to run anything")
     return size
@@ -236,6 +238,14 @@ def _unshare(flags: int) -> None:
         raise OSError(errno, os.strerror(errno))
 
 
+def _map_own_ids(uid: int, gid: int) -> None:
+    """Keep this process's own user and group inside its new user namespace: unmapped, it could no longer
+    create files (an on-disk store, the parse cache) although the kernel would still allow its real ids."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w", encoding="ascii") as proc:
+            proc.write(text)
+
+
 def isolate_network() -> str:
     """Move this process into a new network namespace with no interfaces up: nothing it runs can connect
     anywhere, loopback included. Returns "" when isolated, else why not (said in --verbose output).
@@ -254,7 +264,9 @@ def isolate_network() -> str:
             isolation = ""
         except OSError:
             try:
+                uid, gid = os.getuid(), os.getgid()
                 _unshare(_CLONE_NEWUSER | _CLONE_NEWNET)
+                _map_own_ids(uid, gid)
                 isolation = ""
             except OSError as exc:
                 isolation = f"cannot create a network namespace ({exc.strerror or exc})"

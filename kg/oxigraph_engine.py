@@ -312,10 +312,10 @@ def _dataset_args(store: ox.Store, clauses: list | None) -> dict[str, object]:
     for iri in defaults + named:
         if not store.contains_named_graph(ox.NamedNode(str(iri))):
             raise QueryError(f"FROM <{iri}>: no such graph in the dataset (FROM never loads from the web)")
-    args: dict[str, object] = {"default_graph": [ox.NamedNode(str(i)) for i in defaults]}
-    if named:
-        args["named_graphs"] = [ox.NamedNode(str(i)) for i in named]
-    return args
+    return {  # FROM without FROM NAMED leaves no named graphs, and the reverse no default graph (§13.2)
+        "default_graph": [ox.NamedNode(str(i)) for i in defaults],
+        "named_graphs": [ox.NamedNode(str(i)) for i in named],
+    }
 
 
 def _query_args(

@@ -331,7 +331,7 @@ def dataset_view(ds: Dataset, clauses: list[CompValue]) -> Dataset:
     for iri in defaults:
         for triple in known[iri]:
             default.add(triple)
-    for iri in named or [g for g in known if g != ds.default_graph.identifier]:
+    for iri in named:  # FROM without FROM NAMED leaves no named graphs (SPARQL 1.1 §13.2)
         target = view.graph(iri)
         for triple in known[iri]:
             target.add(triple)

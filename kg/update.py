@@ -32,6 +32,7 @@ skipped. INSERT DATA blank nodes are fresh; blank nodes in DELETE are refused (S
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 from rdflib import BNode, Dataset, Literal, URIRef, Variable
@@ -103,12 +104,16 @@ def _plain(term: object) -> object:
 
 def _parse(text: str):
     text = normalise(text)
+    if not re.sub(r"#[^\n]*", "", text).strip():
+        raise QueryError("empty update: write INSERT DATA, DELETE WHERE, CLEAR ... (nothing was written)")
     try:
         update = translateUpdate(parseUpdate(text), initNs=dict(PREFIXES))
     except Exception as exc:
         if hasattr(exc, "lineno"):
             raise QueryError(f"malformed update: {_position(exc)}syntax error") from None
         raise _translate_error(exc) from None
+    if not hasattr(update, "algebra"):  # rdflib returns a bare list for a prologue with no operation
+        raise QueryError("empty update: a prologue (PREFIX, BASE) but no operation")
     for node in _walk(update.algebra):
         if node.name == "Load":
             raise QueryError("LOAD is refused: updates never fetch data from the network")

@@ -32,12 +32,17 @@ class Report:
 def shacl_findings(ds: Dataset, shapes: Path) -> list[Finding]:
     """Validate the union of all graphs (ontology included, for subclass targets) with pySHACL."""
     import pyshacl
+    import rdflib
 
     union = Graph()
     for triple in ds.triples((None, None, None)):
         union.add(triple)
     shapes_graph = Graph().parse(shapes, format="turtle")
-    conforms, results, _ = pyshacl.validate(union, shacl_graph=shapes_graph, inference="none", advanced=True)
+    keep = rdflib.NORMALIZE_LITERALS
+    try:
+        conforms, results, _ = pyshacl.validate(union, shacl_graph=shapes_graph, inference="none", advanced=True)
+    finally:  # pySHACL switches rdflib's literal normalisation on when it ends; kg keeps lexical forms (kg.loader)
+        rdflib.NORMALIZE_LITERALS = keep
     if conforms:
         return []
     out = []

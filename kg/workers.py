@@ -80,7 +80,10 @@ def _close_inherited_sockets(keep: int) -> None:
 
 
 def _load(conn: Connection, spec: DatasetSpec, memory: int) -> Dataset | None:
-    """Load the dataset, then shut the network and cap memory (loading needs neither limit); report either way."""
+    """Shut the network, load the dataset, then cap memory (loading is not the query's to pay for); report either
+    way. Isolating first matters: an unprivileged process may enter a namespace of its own only while it is
+    single-threaded, and opening an on-disk store starts RocksDB's threads."""
+    isolation = isolate_network()
     try:
         ds = spec.open()
     except KGError as exc:
@@ -91,7 +94,6 @@ def _load(conn: Connection, spec: DatasetSpec, memory: int) -> Dataset | None:
         conn.send(("failed", f"loading the data failed: {type(exc).__name__}"))
         return None
     limits.in_worker = True  # Oxigraph evaluates right here: this process is the one killed at a limit
-    isolation = isolate_network()
     capped = cap_memory(memory)
     named = sorted(str(g.identifier) for g in ds.graphs() if g.identifier != ds.default_graph.identifier)
     conn.send(("ready", Ready(named, isolation, capped)))

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kg.cli import main
@@ -177,12 +177,13 @@ def run_main(args: list[str]) -> tuple[int, str]:
 
 @pytest.mark.slow
 @settings(
-    max_examples=90, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
 @given(data=st.data())
 def test_generated_command_lines_end_with_a_documented_exit_code(tmp_path: Path, data: st.DataObject) -> None:
     args = data.draw(arguments(tmp_path))
     code, output = run_main(args)
+    event(f"exit {code}")
     assert code in EXIT_CODES, (args, code, output[-2000:])
     assert "Traceback" not in output, (args, output[-2000:])
 

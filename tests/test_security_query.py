@@ -25,6 +25,7 @@ from rdflib import Dataset, Literal, URIRef
 from kg import limits, oxigraph_worker
 from kg.errors import KGError, MemoryLimitExceeded, QueryError, QueryTimeout
 from kg.loader import load_dataset
+from kg.namespaces import ART
 from kg.oxigraph_engine import execute as oxigraph_execute
 from kg.oxigraph_engine import store_of
 from kg.query import MAX_NESTING, normalise, prepare, run_query
@@ -390,3 +391,12 @@ def _kg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         timeout=120,
         env={**os.environ, **(env or {})},
     )
+
+
+def test_from_alone_leaves_no_named_graphs_and_from_named_alone_no_default(ds: Dataset, ox_ds: Dataset) -> None:
+    """SPARQL 1.1 §13.2, on both engines: a dataset clause replaces the whole dataset, never adds to it."""
+    for engine in (ds, ox_ds):
+        assert len(run_query(engine, "SELECT ?g FROM art:a001 WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=10)) == 0
+        assert len(run_query(engine, "SELECT * FROM NAMED art:a002 WHERE { ?s ?p ?o }", timeout=10)) == 0
+        both = "SELECT DISTINCT ?g FROM art:a001 FROM NAMED art:a002 WHERE { GRAPH ?g { ?s ?p ?o } }"
+        assert [str(r[0]) for r in run_query(engine, both, timeout=10)] == [str(ART["a002"])]
