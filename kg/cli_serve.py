@@ -93,9 +93,11 @@ def serve(
     to restart the server).
     """
     from kg.engines import resolve_spec
+    from kg.limits import check_timeout
     from kg.server import SparqlServer
     from kg.workers import QueryPool
 
+    check_timeout(timeout)  # a number, but not inf or nan
     spec = resolve_spec(data, engine, store)
     pool = QueryPool(
         spec, size=workers, timeout=timeout, max_rows=max_rows, memory_limit=memory_limit, give_up_after=give_up_after

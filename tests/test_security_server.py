@@ -838,3 +838,22 @@ def test_a_page_posting_the_concat_query_gets_507_and_the_server_answers_on(brow
         site.server_close()
     assert bomb == 507 and "memory" in bomb_text
     assert ask == 200 and json.loads(ask_text)["boolean"] is True
+
+
+@pytest.mark.slow
+def test_queries_that_would_reach_out_are_refused_and_nothing_is_contacted(capped: Process, listener) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14's reproductions, posted by any client to either engine's server: a one-line 400, and the
+    listener they name hears nothing (the check refuses them; the workers have no network either)."""
+    url, received = listener
+    texts = [
+        f'SELECT ?s ?a WHERE {{ ?s a qdo:Platform . BIND("\\u0022" AS ?z) SERVICE <{url}> {{ ?a ?b ?c }} '
+        'BIND("\\u0022" AS ?w) }',
+        f"SELECT ?s WHERE {{ ?s a qdo:Platform . # comment\r SERVICE <{url}> {{ ?a ?b ?c }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+    ]
+    for text in texts:
+        reply = ask_form(capped.url, text)
+        assert reply.status == 400, one_line(reply)
+    time.sleep(0.2)
+    assert received == []

@@ -46,14 +46,19 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[list[str]]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        texts = []
+        texts: list[str] = []
+        after_stdout = False
         for o in cell.outputs:
-            if o.output_type == "stream" and o.name == "stdout":
+            stdout = o.output_type == "stream" and o.name == "stdout"
+            if stdout and after_stdout:
+                texts[-1] += o.text  # the kernel splits printed text where its buffer flushed; a reader sees one
+            elif stdout:
                 texts.append(o.text)
             elif o.output_type in ("execute_result", "display_data") and "image/png" not in o.get("data", {}):
                 texts.append(o.get("data", {}).get("text/plain", ""))
             elif o.output_type == "error":
                 texts.append(f"ERROR {o.ename}: {o.evalue}")
+            after_stdout = stdout
         out.append(texts)
     return out
 
