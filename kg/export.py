@@ -488,7 +488,8 @@ def _sorted_json(value: Any, key: str | None = None) -> Any:
 
 # --- writing, and proving nothing was lost ---------------------------------------------------------------------
 
-_OX_FORMATS = {
+#: Our format names → pyoxigraph's, for writing the line formats and reading every export back.
+OXIGRAPH_FORMATS = {
     "turtle": ox.RdfFormat.TURTLE,
     "trig": ox.RdfFormat.TRIG,
     "nquads": ox.RdfFormat.N_QUADS,
@@ -514,7 +515,7 @@ def _write(quads: list[Quad], statements: list[ox.Quad], fmt: str) -> str:
     if fmt == "turtle":  # rdflib's Turtle writer sorts subjects, predicates and objects itself
         return _turtle(_union(quads))
     if fmt in ("nt", "nquads"):  # Oxigraph's writer: rdflib's leaves control characters raw, which its reader refuses
-        return _sorted_lines(ox.serialize(statements, format=_OX_FORMATS[fmt]).decode("utf-8"))
+        return _sorted_lines(ox.serialize(statements, format=OXIGRAPH_FORMATS[fmt]).decode("utf-8"))
     if fmt == "xml":
         return _rdfxml(_union(quads, _SortedGraph))
     ds = _dataset(quads)
@@ -566,7 +567,7 @@ def _verify(statements: list[ox.Quad], fmt: str, text: str, blank_nodes: bool) -
     if fmt == "xml":
         _verify_xml(written, text)
     try:
-        parsed = ox.parse(text.encode("utf-8"), format=_OX_FORMATS[fmt])
+        parsed = ox.parse(text.encode("utf-8"), format=OXIGRAPH_FORMATS[fmt])
         back = _canonical(parsed) if blank_nodes else set(parsed)
     except SyntaxError as exc:
         raise _Lost([], [], f"would not parse ({exc.msg})") from None

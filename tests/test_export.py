@@ -275,14 +275,8 @@ def test_oxigraph_agrees_on_every_format(exported: dict) -> None:
     except ImportError:
         ox = None
     need("pyoxigraph (pip)", ox)
-    names = {
-        "turtle": ox.RdfFormat.TURTLE,
-        "trig": ox.RdfFormat.TRIG,
-        "nquads": ox.RdfFormat.N_QUADS,
-        "nt": ox.RdfFormat.N_TRIPLES,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "xml": ox.RdfFormat.RDF_XML,
-    }
+    from kg.export import OXIGRAPH_FORMATS as names
+
     triple_sets = {}
     for fmt, (path, result) in exported.items():
         quads = list(ox.parse(path=str(path), format=names[fmt]))

@@ -21,21 +21,13 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
 from kg.errors import InputError, KGError
-from kg.export import FORMATS, QUAD_FORMATS, Scope, export, select
+from kg.export import FORMATS, OXIGRAPH_FORMATS, QUAD_FORMATS, Scope, export, select
 from kg.loader import load_dataset, new_dataset
 from kg.namespaces import QD, QDO
 
 #: rdflib warns about every ill-typed boolean and number it meets; generated data is full of them.
 pytestmark = pytest.mark.filterwarnings("ignore:Parsing weird boolean", "ignore:Serializing weird numerical")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-OX_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
 #: Formats that can write any RDF 1.1 dataset (their union, for the triple ones): they must never refuse.
 COMPLETE_FORMATS = {"turtle", "trig", "nquads", "nt"}
 
@@ -292,7 +284,7 @@ def assert_lossless_or_refused(items: list[tuple], fmt: str) -> None:
     if fmt == "jsonld":
         strict_json(result.text)
     assert statements(read_with_rdflib(result.text, fmt), fmt in QUAD_FORMATS) == expected, "rdflib reads otherwise"
-    back = ox.parse(result.text.encode("utf-8"), format=OX_FORMATS[fmt])
+    back = ox.parse(result.text.encode("utf-8"), format=OXIGRAPH_FORMATS[fmt])
     assert canonical(back) == expected, "Oxigraph reads otherwise"
 
 
@@ -324,7 +316,7 @@ def test_every_export_reads_back_the_same_in_rdflib_and_oxigraph_or_is_refused(i
 def test_reported_literals_are_exported_as_written(fmt: str) -> None:
     """Not refused: every format can write these, so each must, as written (JSON-LD as @value/@type objects)."""
     text = export(dataset_of([(S, P, o, G) for o in REPORTED]), fmt, Scope()).text
-    back = ox.parse(text.encode("utf-8"), format=OX_FORMATS[fmt])
+    back = ox.parse(text.encode("utf-8"), format=OXIGRAPH_FORMATS[fmt])
     assert {(q.object.value, q.object.datatype.value) for q in back} == {(str(o), str(o.datatype)) for o in REPORTED}
     if fmt == "jsonld":
         objects = [v for n in strict_json(text)["@graph"] for v in n[str(P)]]
