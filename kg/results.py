@@ -65,7 +65,7 @@ def format_table(data: Rows, max_width: int = 60, max_rows: int | None = None) -
     widths = [len(v) for v in names]
     for r in cut:
         widths = [max(w, len(c)) for w, c in zip(widths, r, strict=True)]
-    line = "+".join("-" * (w + 2) for w in widths)
+    line = "-+-".join("-" * w for w in widths)  # the "+" under each " | "
     out = [" | ".join(v.ljust(w) for v, w in zip(names, widths, strict=True)), line]
     out += [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in cut]
     total = len(data.rows)

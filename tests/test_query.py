@@ -280,3 +280,11 @@ def test_allow_network_really_lets_service_through(ds: Dataset, listener) -> Non
     with pytest.raises(QueryError):
         run_query(ds, f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", allow_network=True, timeout=10)
     assert received and received[0].startswith((b"GET", b"POST"))
+
+
+def test_table_separator_crosses_under_each_column_bar(ds: Dataset) -> None:
+    text = format_result(run_query(ds, SELECT_PLATFORMS), "table")
+    header, line, *body = text.splitlines()
+    bars = [i for i, ch in enumerate(header) if ch == "|"]
+    assert bars and [i for i, ch in enumerate(line) if ch == "+"] == bars
+    assert all(row[i] == "|" for row in body[:-1] for i in bars)
