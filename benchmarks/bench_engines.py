@@ -137,7 +137,7 @@ def _worker(args: argparse.Namespace) -> None:
         source = LocalSource(ds)
         centre = resolve_entity(ds, FOCUS[0])
     latencies: dict[str, object] = {}
-    for saved in saved_queries(ROOT / "queries"):  # the project's questions, not a corpus's old copy
+    for saved in saved_queries(ROOT / "queries").values():  # the project's questions, not a corpus's old copy
         times: list[float] = []
         failed = None
         for _ in range(args.runs):

@@ -5,12 +5,13 @@ stays cheap for the CLI:
 
 - ``load_dataset(extra=(), engine="rdflib")`` — the graph as an rdflib Dataset (default graph = union);
   ``engine="oxigraph"`` holds it in Oxigraph. ``build_store(dir)`` / ``open_store(dir)`` — on-disk stores.
-- ``run_query(ds, text, bindings=None, timeout=None, allow_network=False)`` — a finished rdflib Result.
+- ``run_query(ds, text, bindings=None, timeout=None, allow_network=False)`` — a finished rdflib Result; ``text`` may
+  be a saved question's name, its parameters keywords: ``run_query(ds, "entity-aliases", entity="Haier Kaos")``.
 - ``query_rows(result, ds)`` / ``to_dataframe(result, ds)`` — readable rows or a pandas DataFrame.
 - ``construct_graph(result)`` — the rdflib Graph of a CONSTRUCT/DESCRIBE result.
 - ``add_inferences(ds)`` / ``inferred_graph(ds)`` — what the ontology entails (OWL 2 RL, cached).
 - ``resolve_entity(ds, name)`` — the IRI a label, alias, CURIE or IRI names.
-- ``saved_queries()`` — the competency questions in ``queries/``.
+- ``saved_queries()`` — the competency questions in ``queries/``, by name (``saved_queries()["plan-targets"].text``).
 - ``validate()`` — SHACL and the project's checks; ``report.ok``, ``report.findings``.
 - ``project_root()`` — the checkout holding the data (articles' ``qdo:sourceFile`` is relative to it).
 - ``rdf_to_nx(ds)``, ``neighbourhood(g, iri, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —

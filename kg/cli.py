@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Collection
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,9 @@ from kg import cli_export, cli_graph, cli_serve
 from kg.cli_options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError, MemoryLimitExceeded, QueryError
 from kg.terminal import PrintableFormatter, printable
+
+if TYPE_CHECKING:
+    from kg.saved import SavedQuery
 
 SHOWCASE = (
     "cosmoplat-chery-haier",
@@ -70,60 +75,70 @@ def stats(
 
 
 @cli.command("queries")
-def list_queries() -> None:
-    """List the saved competency questions (run one with `kg query NAME`)."""
-    from kg.saved import parameter_names, saved_queries
+@click.option(
+    "--export",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write each question to DIR/NAME.rq as it runs in any SPARQL tool: parameters set to their defaults.",
+)
+def list_queries(folder: Path | None) -> None:
+    """List the saved competency questions (run one with `kg query NAME`), or export them."""
+    from kg.saved import parameter_names, parameter_types, saved_queries
 
-    for q in saved_queries():
-        params = parameter_names(q)
-        suffix = f"  [--param {' '.join(p + '=…' for p in params)}]" if params else ""
+    questions = saved_queries()
+    if folder is not None:
+        _export_queries(questions.values(), folder)
+        return
+    for q in questions.values():
+        types = parameter_types(q)
+        params = " ".join(f"{p}=…" + (f" ({types[p]})" if types[p] else "") for p in parameter_names(q))
+        suffix = f"  [--param {params}]" if params else ""
         click.echo(f"{q.name}{suffix}\n    {q.question}")
 
 
-_NUMBER = re.compile(r"^[+-]?(?:\d+|\d*\.\d+|(?:\d+\.\d*|\.?\d+)[eE][+-]?\d+)$", re.ASCII)
+def _export_queries(questions: Collection[SavedQuery], folder: Path) -> None:
+    """Standalone copies of the saved questions, written safely (never into the shipped queries/)."""
+    from kg.outputs import check_folder, write_text
+    from kg.saved import standalone
+
+    check_folder(folder).mkdir(parents=True, exist_ok=True)
+    for q in questions:
+        write_text(folder / f"{q.name}.rq", standalone(q))
+    click.echo(f"wrote {len(questions)} saved question(s) to {folder}", err=True)
 
 
-def _parse_param(resolve, raw: str):
-    """NAME=VALUE: a literal written as in Turtle (``"2019"^^xsd:gYear``, ``"Haier"@en``, ``42``, ``1.5``),
-    or else an entity name for ``resolve`` (name → IRI)."""
+def _parse_param(saved, resolve, raw: str):
+    """NAME=VALUE, VALUE typed as the saved question declares: ``year=2019``, ``entity=Haier Kaos``, or a literal
+    written as in Turtle (``year='"2019"^^xsd:gYear'``)."""
+    from kg.saved import typed_value
+
     name, sep, value = raw.partition("=")
     if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", name):
         raise QueryError(f"--param takes NAME=VALUE with a plain NAME, got {raw!r}")
-    if value.startswith(('"', "'")) or _NUMBER.match(value):
-        return name, _turtle_literal(name, value)
-    return name, resolve(value)
-
-
-def _turtle_literal(name: str, value: str):
-    """The literal ``value`` spells, read by rdflib's Turtle parser so that anything malformed is an error."""
-    from rdflib import Graph, Literal
-
-    from kg.namespaces import PREFIXES
-
-    prologue = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in PREFIXES.items())
-    graph = Graph()
     try:
-        graph.parse(data=f"{prologue}<urn:kg:param> <urn:kg:value> {value} .", format="turtle")
-    except Exception:
-        raise QueryError(f"--param {name}: {value!r} is not a literal (write e.g. '\"2019\"^^xsd:gYear')") from None
-    values = list(graph.objects())
-    if len(values) != 1 or not isinstance(values[0], Literal):
-        raise QueryError(f"--param {name}: {value!r} is not one literal")
-    return values[0]
+        return name, typed_value(saved, name, value, resolve)
+    except QueryError as exc:  # the API's words ("parameter year: ...") in the command line's
+        raise QueryError("--param " + str(exc).removeprefix("parameter ")) from None
 
 
 QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "md", "turtle", "nt", "jsonld"]
 
 
 def _query_text(query: str | None, file: Path | None):
-    from kg.saved import find_saved, read_query_file
+    from kg.saved import looks_like_name, lookup, read_query_file
 
     if (query is None) == (file is None):
         raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
     if file is not None:
         return read_query_file(file), None
-    saved = find_saved(query)
-    return (saved.text if saved else query), saved
+    if not looks_like_name(query):
+        return query, None
+    try:
+        saved = lookup(query)
+    except QueryError as exc:
+        hint = "" if "did you mean" in str(exc) else " (kg queries lists them)"
+        raise QueryError(f"{exc}{hint}") from None
+    return saved.text, saved
 
 
 def _write(text: str, output: Path | None) -> None:
@@ -244,12 +259,12 @@ def _print_result(result, fmt: str | None, output: Path | None, limit: int) -> i
 def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
     from kg.saved import require_known_parameters
 
-    bindings = dict(_parse_param(resolve, p) for p in params)
-    if bindings:
-        if saved is None:
-            raise QueryError("--param works with saved queries (kg query NAME --param ...)")
-        require_known_parameters(saved, list(bindings))
-    return {f"{k}_param": v for k, v in bindings.items()}
+    if not params:
+        return {}
+    if saved is None:
+        raise QueryError("--param works with saved queries (kg query NAME --param ...)")
+    require_known_parameters(saved, [name for raw in params if (name := raw.partition("=")[0])])
+    return {f"{k}_param": v for k, v in (_parse_param(saved, resolve, p) for p in params)}
 
 
 def _add_inferences(ds, store: Path | None) -> None:

@@ -346,17 +346,42 @@ def run_query(
     timeout: float | None = None,
     memory_limit: int | None = None,
     allow_network: bool = False,
+    **params: object,
 ) -> Result:
     """Run a query over ``ds`` (default graph = union of all sources) and return the finished result.
 
-    The result is fully evaluated before returning, so ``timeout`` (seconds) and ``memory_limit``
-    (bytes on top of what the process holds) bound all the work.
+    ``text`` is SPARQL, or the name of a saved question (``"cluster-members"``) whose parameters are
+    given as keywords (``entity="Haier Kaos"``, ``year=2019``): names are resolved to entities and
+    values typed as the question declares. The result is fully evaluated before returning, so
+    ``timeout`` (seconds) and ``memory_limit`` (bytes on top of what the process holds) bound all the work.
     """
+    text, bindings = _saved_or_text(ds, text, bindings, params)
     prepared = prepare(text, bindings, allow_network=allow_network)
     clauses = None if allow_network else prepared.dataset_clauses
     return execute(
         ds, prepared, clauses=clauses, timeout=timeout, memory_limit=memory_limit, allow_network=allow_network
     )
+
+
+def _saved_or_text(
+    ds: Dataset, text: str, bindings: Mapping[str, URIRef | Literal | BNode] | None, params: Mapping[str, object]
+) -> tuple[str, Mapping[str, URIRef | Literal | BNode] | None]:
+    """The text to run and its bindings: a saved question's, when ``text`` names one (a bare word never is SPARQL)."""
+    from kg import saved
+
+    if not saved.looks_like_name(text):
+        if params:
+            names = ", ".join(sorted(params))
+            raise QueryError(
+                f"keyword parameters ({names}) are for saved questions; bind a query text's variables "
+                "with bindings={'NAME': term}"
+            )
+        return text, bindings
+    from kg.resolve import resolve_entity
+
+    question = saved.lookup(text)
+    typed = saved.saved_bindings(question, params, lambda name: resolve_entity(ds, name))
+    return question.text, {**(bindings or {}), **typed}
 
 
 def is_oxigraph(ds: Dataset) -> bool:

@@ -163,4 +163,4 @@ GRAPH_POLICY = (
 
 def examples_json() -> str:
     """The saved competency questions for the example menu."""
-    return json.dumps([{"name": q.name, "question": q.question, "text": q.text} for q in saved_queries()])
+    return json.dumps([{"name": q.name, "question": q.question, "text": q.text} for q in saved_queries().values()])

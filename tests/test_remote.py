@@ -45,7 +45,7 @@ def test_push_writes_each_graph_and_replaces_on_rerun(oxigraph: str, ds: Dataset
     assert _count(oxigraph, "?s ?p ?o") == 3417
 
 
-@pytest.mark.parametrize("saved", saved_queries(), ids=lambda q: q.name)
+@pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
 def test_every_saved_question_answers_the_same_remotely(oxigraph: str, ds: Dataset, saved) -> None:
     local = _answers(ds, saved.text)
     remote = [tuple(_value(t) for t in row) for row in rows(Endpoint(oxigraph + "/query").query(saved.text)).rows]

@@ -103,8 +103,8 @@ def _wrapper(endpoint: str, query: str, fmt: str) -> SPARQLWrapper:
 
 def test_sparqlwrapper_select_json(endpoint: str) -> None:
     data = _wrapper(endpoint, PLAN_TARGETS, JSON).queryAndConvert()
-    assert data["head"]["vars"][:2] == ["plan", "indicator"]
-    plans = [b["plan"]["value"] for b in data["results"]["bindings"]]
+    assert data["head"]["vars"][:2] == ["plan", "planLabel"]
+    plans = [b["planLabel"]["value"] for b in data["results"]["bindings"]]
     assert len(plans) >= 7
     assert plans.count(FIVE_YEAR_PLAN) == 4
 
@@ -119,7 +119,7 @@ def test_sparqlwrapper_select_xml(endpoint: str) -> None:
 def test_sparqlwrapper_select_csv(endpoint: str) -> None:
     raw = _wrapper(endpoint, PLAN_TARGETS, CSV).queryAndConvert()
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
-    assert [r["plan"] for r in table].count(FIVE_YEAR_PLAN) == 4
+    assert [r["planLabel"] for r in table].count(FIVE_YEAR_PLAN) == 4
 
 
 def test_sparqlwrapper_ask(endpoint: str) -> None:
@@ -405,7 +405,7 @@ def test_cli_serve_with_curl(cli_endpoint: str) -> None:
         return done.stdout
 
     table = run("-H", "Accept: text/csv", "--data-urlencode", f"query={PLAN_TARGETS}", cli_endpoint)
-    assert [r["plan"] for r in csv.DictReader(io.StringIO(table))].count(FIVE_YEAR_PLAN) == 4
+    assert [r["planLabel"] for r in csv.DictReader(io.StringIO(table))].count(FIVE_YEAR_PLAN) == 4
     got = run("-G", "--data-urlencode", "query=ASK { ?t a qdo:Target }", cli_endpoint)
     assert json.loads(got)["boolean"] is True
     turtle = run(
@@ -499,8 +499,8 @@ def test_workbench_runs_an_example_and_draws_it(workbench) -> None:
     assert "targets" in page.inner_text("#question")
     page.click("#run")
     page.wait_for_selector("#results tbody tr", timeout=30_000)
-    assert page.locator("#results th").first.inner_text() == "plan"
-    cells = page.locator("#results tbody tr td:first-child").all_inner_texts()
+    assert page.locator("#results th").nth(1).inner_text() == "planLabel"
+    cells = page.locator("#results tbody tr td:nth-child(2)").all_inner_texts()
     assert cells.count(f"{FIVE_YEAR_PLAN} @en") == 4
     page.fill("#query", "SELECT ?t ?plan ?i WHERE { ?t a qdo:Target ; qdo:setBy ?plan ; qdo:indicator ?i }")
     page.click("#graph")

@@ -176,6 +176,6 @@ def test_both_engines_agree_on_every_saved_question_at_10k(corpus: Path) -> None
 
     sources = shipped_sources(corpus)
     mine, theirs = load_dataset(sources=sources), load_dataset(sources=sources, engine="oxigraph")
-    for saved in saved_queries():
+    for saved in saved_queries().values():
         expected = _answers(mine, saved.text, timeout=120)
         assert sorted(_answers(theirs, saved.text, timeout=120), key=str) == sorted(expected, key=str), saved.name

@@ -1,0 +1,191 @@
+"""Expected answers of the saved questions as files, and every engine's answer in the same text.
+
+``tests/expected/NAME.tsv`` is a W3C SPARQL 1.1 TSV result: a header of ``?variables``, then one line
+per row, each cell an RDF term in N-Triples syntax (``<iri>``, ``"text"``, ``"text"@en``,
+``"62"^^<…#decimal>``), empty where unbound. The terms carry their types, so ``"2019"^^xsd:gYear`` and
+the integer 2019 differ, and each line diffs on its own. Every engine's answer is written the same way
+and compared with the file: in order where the query's ORDER BY covers every column, else as a multiset
+whose ORDER BY keys still come in the file's order.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.namespace import XSD
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from kg.project import project_root
+from kg.query import prepare
+from kg.results import Rows
+
+ROOT = project_root()
+EXPECTED = Path(__file__).resolve().parent / "expected"
+COMUNICA = ROOT / "tools" / "comunica"
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+Row = tuple[str, ...]
+
+
+def term_text(term: object) -> str:
+    """An RDF term in N-Triples syntax ('' for unbound); a literal typed xsd:string is written plain."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        quoted = '"' + "".join(_ESCAPES.get(ch, ch) for ch in str(term)) + '"'
+        if term.language:
+            return f"{quoted}@{term.language}"
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f"{quoted}^^<{term.datatype}>"
+        return quoted
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def answer_text(data: Rows) -> str:
+    """A SELECT answer as the expected-answer file writes it."""
+    lines = ["\t".join(f"?{v}" for v in data.variables)]
+    lines += ["\t".join(term_text(t) for t in row) for row in data.rows]
+    return "\n".join(lines) + "\n"
+
+
+def read_answer(text: str) -> tuple[list[str], list[Row]]:
+    """The variables and rows of an answer file (or of ``answer_text``)."""
+    head, *body = text.rstrip("\n").split("\n")
+    variables = [v.removeprefix("?") for v in head.split("\t")]
+    return variables, [tuple(line.split("\t")) for line in body]
+
+
+def expected_path(name: str) -> Path:
+    return EXPECTED / f"{name}.tsv"
+
+
+def order_keys(text: str) -> list[str]:
+    """The projected variables the query's outermost ORDER BY sorts on, in order."""
+    query = prepare(text).query
+    projected = [str(v) for v in query.algebra.get("PV") or ()]
+    node = query.algebra
+    while isinstance(node, CompValue) and node.name != "OrderBy":
+        node = node.get("p")
+    if not isinstance(node, CompValue):
+        return []
+    keys: list[str] = []
+    for condition in node["expr"]:
+        for var in _variables(condition):
+            if var in projected and var not in keys:
+                keys.append(var)
+    return keys
+
+
+def _variables(node: object) -> Iterable[str]:
+    if isinstance(node, Variable):
+        yield str(node)
+    elif isinstance(node, CompValue):
+        for key, value in node.items():
+            if key != "_vars":
+                yield from _variables(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            yield from _variables(value)
+
+
+def assert_same_answer(name: str, text: str, got: str, engine: str) -> None:
+    """``got`` (an answer's text) holds the rows of the expected file, in the order the query fixes."""
+    path = expected_path(name)
+    want_vars, want = read_answer(path.read_text(encoding="utf-8"))
+    got_vars, rows = read_answer(got)
+    where = f"{name} on {engine}"
+    assert got_vars == want_vars, f"{where}: columns {got_vars} != {want_vars}"
+    keys = order_keys(text)
+    if set(keys) == set(want_vars):
+        assert rows == want, f"{where}: rows differ from {path.name}\n{_diff(want, rows)}"
+        return
+    assert Counter(rows) == Counter(want), f"{where}: rows differ from {path.name}\n{_diff(sorted(want), sorted(rows))}"
+    index = [want_vars.index(k) for k in keys]
+    assert _project(rows, index) == _project(want, index), f"{where}: rows out of the ORDER BY order\n{got}"
+
+
+def _diff(want: Sequence[Row], got: Sequence[Row]) -> str:
+    text = ["\t".join(r) for r in want], ["\t".join(r) for r in got]
+    return "\n".join(difflib.unified_diff(*text, "expected", "got", lineterm=""))
+
+
+def _project(rows: Sequence[Row], index: list[int]) -> list[Row]:
+    return [tuple(r[i] for i in index) for r in rows]
+
+
+# --- engines outside kg ------------------------------------------------------------------------------
+
+
+def pyoxigraph_answer(store: object, text: str, union: bool) -> str:
+    """The answer of pyoxigraph's own query engine (no kg in between), as the file writes it."""
+    solutions = store.query(text, use_default_graph_as_union=union)  # type: ignore[attr-defined]
+    names = [v.value for v in solutions.variables]
+    rows = [tuple(_from_oxigraph(s[n]) for n in names) for s in solutions]
+    return answer_text(Rows(names, rows))  # type: ignore[arg-type]
+
+
+def _from_oxigraph(term: object) -> URIRef | Literal | BNode | None:
+    import pyoxigraph as ox
+
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def comunica_ready() -> str | None:
+    """Why Comunica cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed"
+    if not (COMUNICA / "node_modules" / "@comunica" / "query-sparql-rdfjs").is_dir():
+        return "Comunica is not installed: npm ci --prefix tools/comunica"
+    return None
+
+
+def comunica_answers(fmt: str, data: Path, queries: Sequence[Path]) -> dict[str, str]:
+    """Comunica's answer to each query file over ``data`` (default graph = union of its graphs), by file name."""
+    done = subprocess.run(
+        ["node", str(COMUNICA / "query.js"), fmt, str(data), *map(str, queries)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NODE_OPTIONS": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    answers = {}
+    for path, result in zip(queries, json.loads(done.stdout), strict=True):
+        names = result["head"]["vars"]
+        rows = [tuple(_from_json(b.get(n)) for n in names) for b in result["results"]["bindings"]]
+        answers[path.name] = answer_text(Rows(names, rows))  # type: ignore[arg-type]
+    return answers
+
+
+def _from_json(term: dict | None) -> URIRef | Literal | BNode | None:
+    if term is None:
+        return None
+    if term["type"] == "uri":
+        return URIRef(term["value"])
+    if term["type"] == "bnode":
+        return BNode(term["value"])
+    if "xml:lang" in term:
+        return Literal(term["value"], lang=term["xml:lang"])
+    return Literal(term["value"], datatype=URIRef(term["datatype"]) if "datatype" in term else None)
