@@ -20,12 +20,12 @@ FIGURES = ("svg", "png", "pdf")  # static drawings (kg.netdraw)
 SUFFIXES = {
     ".html": "html",
     ".htm": "html",
-    ".svg": "svg",
-    ".png": "png",
-    ".pdf": "pdf",
     ".graphml": "graphml",
     ".gexf": "gexf",
     ".json": "json",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
 }
 
 

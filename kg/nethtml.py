@@ -320,7 +320,9 @@ def build_network(graph: nx.MultiDiGraph, focus: str | None = None):
 
 
 def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, summary: str = "") -> str:
-    """The whole page as a string."""
+    """The whole page as a string; a graph without nodes is an error, never a blank page."""
+    if graph.number_of_nodes() == 0:
+        raise KGError("the graph has no node, so there is nothing to draw")
     net = build_network(graph, focus)
     nodes, edges, _, _, _, options = net.get_network_data()
     js, css = _vis_assets()

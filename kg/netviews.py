@@ -2,7 +2,8 @@
 
 Each view returns a MultiDiGraph that keeps every attribute of the full graph, so any view can be
 exported or drawn. Links are followed in both directions: "Chery built the platform" links Chery
-and the platform whichever way the predicate points.
+and the platform whichever way the predicate points. Nodes are named as on the command line (IRI,
+CURIE, label or alias: ``kg.netnames``); errors say what is wrong in this graph, not which option to use.
 """
 
 from __future__ import annotations

@@ -297,6 +297,11 @@ def test_html_is_offline_and_escaped(graph: nx.MultiDiGraph) -> None:
     assert evil.count("<h1>") == 1
 
 
+def test_empty_graphs_are_errors_not_blank_pages() -> None:
+    with pytest.raises(KGError, match="nothing to draw"):
+        render_html(nx.MultiDiGraph(), "nothing")
+
+
 def test_notebook_view_uses_iframe_srcdoc(graph: nx.MultiDiGraph) -> None:
     shown = notebook_view(neighbourhood(graph, COSMOPLAT, 1), "COSMOPlat")
     assert "<iframe srcdoc=" in shown.data and 'sandbox="allow-scripts"' in shown.data
