@@ -14,8 +14,10 @@ stays cheap for the CLI:
 - ``saved_queries()`` — the competency questions in ``queries/``, by name (``saved_queries()["plan-targets"].text``).
 - ``validate()`` — SHACL and the project's checks; ``report.ok``, ``report.findings``.
 - ``project_root()`` — the checkout holding the data (articles' ``qdo:sourceFile`` is relative to it).
-- ``rdf_to_nx(ds)``, ``neighbourhood(g, iri, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —
-  networkx views; ``notebook_view(g, title)``, ``write_html(g, path, title)``, ``write_graph(g, path, fmt)``.
+- ``rdf_to_nx(ds)``, ``neighbourhood(g, name, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —
+  networkx views (nodes named by IRI, CURIE, label or alias); ``draw(g, path=None, fmt="svg")`` — a static
+  figure (Graphviz; SVG/PNG/PDF, shown inline in Jupyter); ``notebook_view(g, title)``,
+  ``write_html(g, path, title)``, ``write_graph(g, path, fmt)``.
 - ``export_rdf(ds, fmt, ExportScope(...))`` — deterministic Turtle, TriG, N-Quads, N-Triples, JSON-LD, RDF/XML.
 - ``Endpoint(url).query(text)`` / ``push(store_url)`` — a remote SPARQL server; ``focus_walk(source, iri, depth,
   hub_limit)`` — the part of a big graph a focus view needs.
@@ -46,6 +48,7 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
     "notebook_view": "kg.nethtml",
     "write_html": "kg.nethtml",
     "write_graph": "kg.netexport",
+    "draw": ("kg.netdraw", "draw"),
     "export_rdf": ("kg.export", "export"),
     "ExportScope": ("kg.export", "Scope"),
     "build_store": "kg.store",

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from kg.cli_options import dataset_options, limit_options, open_dataset, resolve_limits
-from kg.errors import KGError
+from kg.errors import KGError, ResolveError
+from kg.netexport import FIGURES, FORMATS
 
 _ALL_NODES = click.option(
     "--all-nodes",
@@ -53,15 +54,27 @@ def _query_text(spec: str) -> tuple[str, str]:
     help="With --focus, do not walk through nodes with more neighbours than this (e.g. Qingdao); 0 = no limit.",
 )
 @click.option("--path", "path", nargs=2, metavar="A B", help="The shortest paths between two entities.")
-@click.option("--query", "query", metavar="FILE.rq|NAME", help="A CONSTRUCT query's graph, or what a SELECT names.")
+@click.option(
+    "--query",
+    "query",
+    metavar="FILE.rq|NAME",
+    help="A CONSTRUCT query's graph, or the entities and records a SELECT answer names (select their IRIs).",
+)
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "graphml", "gexf", "json"]),
-    help="Default: from the output file's suffix (.html, .graphml, .gexf, .json).",
+    type=click.Choice(list(FORMATS)),
+    help="html (interactive page), svg/png/pdf (static figure, Graphviz), graphml/gexf/json (for other tools). "
+    "Default: from the output file's suffix, else html.",
 )
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
-@click.option("--title", help="Heading of the HTML page.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="File to write. Default: graph-VIEW.FORMAT in the current folder (e.g. graph-focus-cosmoplat.html), "
+    "numbered -2, -3 … rather than overwrite a file that is there.",
+)
+@click.option("--title", help="Heading of the page or figure.")
 @click.option(
     "--literals",
     type=click.Choice(["attributes", "nodes"]),
@@ -84,7 +97,7 @@ def graph_command(
     path: tuple[str, str] | None,
     query: str | None,
     fmt: str | None,
-    output: Path,
+    output: Path | None,
     title: str | None,
     literals: str,
     classes: tuple[str, ...],
@@ -99,9 +112,11 @@ def graph_command(
     engine: str | None,
     store: Path | None,
 ) -> None:
-    """Draw a view of the graph as an offline HTML page, or export it for Gephi, Cytoscape or d3.
+    """Draw a view of the graph: an offline HTML page, a static figure (SVG, PNG, PDF), or a file for Gephi,
+    Cytoscape or d3.
 
-    Without --focus, --path or --query: the whole graph.
+    Without --focus, --path or --query: the whole graph. A view with nothing to draw (e.g. a SELECT answer
+    naming no IRI) is an error, never an empty page.
     """
     from kg.limits import limited
     from kg.netexport import format_for
@@ -111,6 +126,9 @@ def graph_command(
         raise click.UsageError("give at most one of --focus, --path and --query")
     if endpoint is not None and (focus is None or classes or predicates or data or store):
         raise click.UsageError("--endpoint draws a --focus view (without --class, --predicate, --data or --store)")
+    if output is None:
+        fmt = fmt or "html"
+        output = default_output(_view_name(focus, path, query), fmt)
     fmt = format_for(output, fmt)
     check_file(output)  # refused before the work, not after
     seconds, memory = resolve_limits(timeout, memory_limit)
@@ -127,39 +145,71 @@ def graph_command(
         _draw(view, output, fmt, title or default_title, centre, explicit_title=title is not None)
 
 
+def _view_name(focus: str | None, path: tuple[str, str] | None, query: str | None) -> str:
+    """What the view shows, for the default file name: whole, focus-NAME, path-A-B or query-NAME."""
+    if focus is not None:
+        return f"focus-{focus}"
+    if path is not None:
+        return f"path-{path[0]}-{path[1]}"
+    if query is not None:
+        return f"query-{Path(query).stem}"
+    return "whole"
+
+
+def default_output(view: str, fmt: str, folder: Path | None = None) -> Path:
+    """``graph-VIEW.FMT`` in ``folder`` (default: the current one), VIEW cut to letters, digits and dashes;
+    numbered ``-2``, ``-3`` … when the name is taken, so a file already there is never overwritten."""
+    import re
+
+    slug = re.sub(r"[^a-z0-9]+", "-", view.casefold()).strip("-")[:60].strip("-") or "view"
+    folder = folder or Path.cwd()
+    candidate, n = folder / f"graph-{slug}.{fmt}", 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = folder / f"graph-{slug}-{n}.{fmt}"
+    return candidate
+
+
 def _view(ds, options: dict, memory: int | None, focus, depth, hub_limit, path, query, all_nodes):
     """The networkx view the options ask for, its default title and its centre (if any)."""
     from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph, whole_graph
     from kg.resolve import label_of, resolve_entity
 
-    centre = None
     if query is not None:
         from kg.query import run_query
 
         text, name = _query_text(query)
-        view = query_graph(ds, run_query(ds, text, memory_limit=memory), **options)
-        default_title = f"Query: {name}"
-    else:
-        view = whole_graph(ds, **options)
-        default_title = "Qingdao industrial knowledge graph"
+        return query_graph(ds, run_query(ds, text, memory_limit=memory), **options), f"Query: {name}", None
+    view = whole_graph(ds, **options)
+    ends = [resolve_entity(ds, name) for name in path or ((focus,) if focus is not None else ())]
+    missing = [label_of(ds, n) for n in ends if str(n) not in view]
+    if missing:  # resolved in the dataset, so the filters left it out
+        raise ResolveError(f"{' and '.join(missing)} is left out by --class or --predicate, so there is no view of it")
     if focus is not None:
-        node = resolve_entity(ds, focus)
-        centre = str(node)
+        (node,) = ends
         view = neighbourhood(view, node, depth, hub_limit or None)
-        default_title = f"{label_of(ds, node)} and its links (depth {depth})"
-    elif path is not None:
-        a, b = (resolve_entity(ds, name) for name in path)
-        view = paths_between(view if all_nodes else entity_graph(view), a, b)
-        default_title = f"How {label_of(ds, a)} and {label_of(ds, b)} are linked"
-    return view, default_title, centre
+        return view, f"{label_of(ds, node)} and its links (depth {depth})", str(node)
+    if path is not None:
+        a, b = ends
+        try:
+            view = paths_between(view if all_nodes else entity_graph(view), a, b)
+        except ResolveError as exc:
+            raise ResolveError(f"{exc}: --path links entities; add --all-nodes for records and articles") from None
+        return view, f"How {label_of(ds, a)} and {label_of(ds, b)} are linked", None
+    return view, "Qingdao industrial knowledge graph", None
 
 
 def _draw(view, output: Path, fmt: str, title: str, centre: str | None, explicit_title: bool = True) -> None:
+    from kg.netdraw import draw_figure
     from kg.netexport import write_graph
     from kg.nethtml import write_html
 
+    if view.number_of_nodes() == 0:
+        raise KGError("the view has no node, so there is nothing to draw; nothing was written")
     if fmt == "html":
         write_html(view, output, title, focus=centre)
+    elif fmt in FIGURES:
+        draw_figure(view, fmt, title, centre).save(output)
     else:
         if explicit_title:
             view.graph["title"] = title
@@ -234,8 +284,16 @@ def _central(ds, top: int, path: tuple[str, str] | None, all_nodes: bool) -> Non
     parts = components(graph)
     isolated = sum(1 for c in parts if len(c) == 1)
     largest = len(parts[0]) if parts else 0
+    if all_nodes:
+        counted = f"Counted: all {graph.number_of_nodes()} nodes, the graph `kg graph` draws"
+    else:
+        counted = (
+            f"Counted: {graph.number_of_nodes()} entities. `kg graph` draws {full.number_of_nodes()} nodes: "
+            f"the other {full.number_of_nodes() - graph.number_of_nodes()} are records (figures, targets, posts) "
+            "and articles, left out because they link whatever they mention; --all-nodes counts them"
+        )
     click.echo(
-        f"\n{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links; {len(parts)} connected components, "
+        f"\n{counted}.\n{graph.number_of_edges()} links; {len(parts)} connected components, "
         f"the largest with {largest} nodes; {isolated} isolated."
     )
     if ends is not None:

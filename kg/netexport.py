@@ -1,4 +1,5 @@
-"""Graph files for other tools: GraphML (Gephi, Cytoscape, yEd), GEXF (Gephi), node-link JSON (d3, Cytoscape.js).
+"""Graph files for other tools: GraphML (Gephi, Cytoscape, yEd), GEXF (Gephi), node-link JSON (d3, Cytoscape.js);
+and which format a file name asks for, the drawings (HTML, SVG, PNG, PDF) included.
 
 All three are written by networkx. The graph from ``kg.netgraph`` already meets what the readers
 need: every attribute value is a string and every edge key (written as the edge id) is unique.
@@ -14,8 +15,18 @@ import networkx as nx
 from kg.errors import KGError
 from kg.outputs import atomic_file, format_from_suffix
 
-FORMATS = ("html", "graphml", "gexf", "json")
-SUFFIXES = {".html": "html", ".htm": "html", ".graphml": "graphml", ".gexf": "gexf", ".json": "json"}
+FORMATS = ("html", "svg", "png", "pdf", "graphml", "gexf", "json")
+FIGURES = ("svg", "png", "pdf")  # static drawings (kg.netdraw)
+SUFFIXES = {
+    ".html": "html",
+    ".htm": "html",
+    ".graphml": "graphml",
+    ".gexf": "gexf",
+    ".json": "json",
+    ".svg": "svg",
+    ".png": "png",
+    ".pdf": "pdf",
+}
 
 
 def format_for(path: Path, fmt: str | None) -> str:
@@ -55,7 +66,7 @@ def _sorted(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
     """Write ``graph`` as GraphML, GEXF or node-link JSON, nodes and edges in id order."""
     if fmt not in ("graphml", "gexf", "json"):
-        raise KGError(f"unknown graph format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise KGError(f"unknown graph file format {fmt!r}; use graphml, gexf or json")
     graph = _sorted(graph)
     with atomic_file(Path(path)) as stream:
         if fmt == "graphml":

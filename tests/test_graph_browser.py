@@ -5,6 +5,7 @@ Skipped when Chromium or Playwright is missing, except in CI (CI=true), where th
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import networkx as nx
@@ -13,9 +14,9 @@ from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
 from kg.netgraph import rdf_to_nx
-from kg.nethtml import write_html
+from kg.nethtml import KEEP_LABELS, write_html
 from kg.netlayout import PHYSICS_LIMIT
-from kg.netviews import neighbourhood
+from kg.netviews import entity_graph, neighbourhood, paths_between
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +127,106 @@ def test_large_graph_is_laid_out_ahead(browser, tmp_path: Path) -> None:
     assert opened.page.evaluate("window.kgNetwork.physics.options.enabled") is False
     assert opened.drawn_pixels() > 5_000
     opened.page.screenshot(path=str(tmp_path / "large.png"))
+
+
+def _on_screen(opened: Page, script: str) -> list[float]:
+    """Sizes in screen pixels: canvas units times the current zoom."""
+    return opened.page.evaluate(f"(() => {{ const n = window.kgNetwork; const s = n.getScale(); {script} }})()")
+
+
+def test_labels_stay_readable_and_links_have_arrowheads(ds: Dataset, browser, tmp_path: Path) -> None:
+    view = neighbourhood(rdf_to_nx(ds), COSMOPLAT, 2)
+    assert 20 < view.number_of_nodes() <= KEEP_LABELS
+    path = tmp_path / "cosmoplat.html"
+    write_html(view, path, "COSMOPlat and its links", focus=COSMOPLAT)
+    opened = Page(browser, path)
+    node_px = "return Object.values(n.body.nodes).map((x) => x.labelModule.visible() ? x.options.font.size * s : 99);"
+    edge_px = "return Object.values(n.body.edges).map((x) => x.labelModule.visible() ? x.options.font.size * s : 99);"
+    visible = "Object.values(window.kgNetwork.body.nodes).filter((x) => x.labelModule.visible()).length"
+    fitted = opened.page.evaluate("window.kgNetwork.getScale()")
+    assert fitted < 0.9  # the whole view is zoomed out to fit the window …
+    assert opened.page.evaluate(visible) == view.number_of_nodes()
+    assert min(_on_screen(opened, node_px)) >= 14 - 0.3  # … yet every label is drawn at 14 px or more
+    assert min(_on_screen(opened, edge_px)) >= 12 - 0.3
+    box = opened.page.locator("#mynetwork").bounding_box()
+    opened.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(10):  # the reader zooms out with the wheel, beyond the whole view
+        opened.page.mouse.wheel(0, 400)
+        opened.page.wait_for_timeout(100)
+    assert opened.page.evaluate("window.kgNetwork.getScale()") < fitted * 0.6
+    assert min(_on_screen(opened, node_px)) >= 14 - 0.3  # labels are readable or not drawn at all
+    assert opened.page.evaluate(visible) == 0
+    opened.page.screenshot(path=str(tmp_path / "zoomed-out.png"))
+    opened.page.evaluate("window.kgNetwork.moveTo({scale: 2})")  # zoomed in, they are shown again
+    assert opened.page.evaluate(visible) == view.number_of_nodes()
+    edges = opened.page.evaluate("Object.values(window.kgNetwork.body.edges).map((e) => e.options.arrows.to.enabled)")
+    assert edges and all(edges)
+    colours = opened.page.evaluate(
+        "Object.values(window.kgNetwork.body.edges).map((e) => e.labelModule.fontOptions.color)"
+    )
+    assert set(colours) == {"#333333"}  # dark grey, not the light grey of vis-network's default
+    assert opened.errors == [] and opened.external == []
+
+
+def test_crowded_views_draw_labels_only_when_readable(ds: Dataset, browser, tmp_path: Path) -> None:
+    graph = rdf_to_nx(ds)
+    path = tmp_path / "whole.html"
+    write_html(graph, path, "The whole graph")
+    opened = Page(browser, path)
+    visible = "Object.values(window.kgNetwork.body.nodes).filter((x) => x.labelModule.visible()).length"
+    assert opened.page.evaluate("window.kgNetwork.getScale()") < 0.5
+    assert opened.page.evaluate(visible) == 0  # not a mush of 5 px labels
+    opened.page.evaluate("window.kgNetwork.moveTo({scale: 1.0})")
+    assert opened.page.evaluate(visible) == graph.number_of_nodes()
+    assert opened.errors == []
+
+
+def test_path_view_highlights_the_path(ds: Dataset, browser, tmp_path: Path) -> None:
+    graph = entity_graph(rdf_to_nx(ds))
+    view = paths_between(graph, "Chery", "Haier")
+    best = view.graph["path"].split()
+    path = tmp_path / "path.html"
+    write_html(view, path, "How Chery and Haier are linked")
+    opened = Page(browser, path)
+    edges = opened.page.evaluate("window.kgNetwork.body.data.edges.get()")
+    on_path = [e for e in edges if e.get("path")]
+    assert {frozenset((e["from"], e["to"])) for e in on_path} == {frozenset(p) for p in pairwise(best)}
+    assert all(e["width"] == 5 and e["color"]["color"] == "#000000" for e in on_path)
+    assert all("width" not in e for e in edges if not e.get("path"))
+    borders = opened.page.evaluate("window.kgNetwork.body.data.nodes.get().map((n) => [n.id, n.borderWidth || 1])")
+    assert {n for n, width in borders if width == 4} == set(best)
+    assert "Chery → " in opened.page.inner_text("aside")
+    assert opened.drawn_pixels() > 5_000
+    opened.page.screenshot(path=str(tmp_path / "path.png"))
+
+
+FINDS = [
+    ("haier kaos", ["COSMOPlat"]),  # an alias, any case
+    ("Five-Year Plan for Building a Pioneer City with Modern Industries (2022-2026)", ["Five-Year Plan"]),  # in full
+    ("  qingdao CITY ", ["Qingdao"]),  # an alias, spaces around
+    ("chery qingdao super", ["AI quality control system", "Chery Qingdao Super Factory"]),  # part of two names
+    ("Nokia", []),
+]
+
+
+def test_find_matches_every_name(ds: Dataset, browser, tmp_path: Path) -> None:
+    graph = rdf_to_nx(ds)
+    path = tmp_path / "whole.html"
+    write_html(graph, path, "The whole graph")
+    opened = Page(browser, path)
+    options = opened.page.evaluate("[...document.querySelectorAll('#kg-names option')].map((o) => o.value)")
+    assert {"Haier Kaos", "Qingdao city", "helcaos"} <= set(options)
+    for typed, found in FINDS:
+        opened.page.fill("#find", typed)
+        opened.page.press("#find", "Enter")
+        selected = opened.page.evaluate("window.kgNetwork.getSelectedNodes()")
+        labels = sorted(graph.nodes[n]["label"] for n in selected)
+        assert len(labels) == len(found) and all(lab.startswith(f) for lab, f in zip(labels, found, strict=True))
+        result = opened.page.inner_text("#find-result")
+        if len(found) == 1:
+            assert result == f"Found: {labels[0]}"
+        elif found:
+            assert result.startswith(f"{len(found)} nodes: ")
+        else:
+            assert result == f"No node is named “{typed}”."
+    assert opened.errors == []

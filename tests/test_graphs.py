@@ -15,13 +15,14 @@ from click.testing import CliRunner
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg import netlayout
-from kg.cli_graph import register
+from kg import netlayout, netstyle
+from kg.cli_graph import default_output, register
 from kg.errors import KGError
 from kg.namespaces import QD, QDO
 from kg.netexport import node_link_json, read_node_link_json, write_graph
 from kg.netgraph import is_ontology_term, rdf_to_nx
 from kg.nethtml import notebook_view, render_html
+from kg.netnames import find_node
 from kg.netviews import centrality, components, entity_graph, neighbourhood, paths_between, query_graph, shortest_path
 from kg.query import run_query
 from tests.conftest import missing_tool
@@ -134,6 +135,52 @@ def test_neighbourhood_shows_cosmoplat_chery_haier(graph: nx.MultiDiGraph) -> No
         neighbourhood(graph, "https://example.org/nothing", 1)
 
 
+@pytest.mark.parametrize("name", ["Haier", "haier", "  HAIER ", "qd:Haier", HAIER, f"<{HAIER}>", "Haier Group"])
+def test_views_take_names_as_the_cli_does(graph: nx.MultiDiGraph, name: str) -> None:
+    assert HAIER in neighbourhood(graph, name, 0)
+    assert graph.graph == {} and find_node(graph, name) == HAIER
+
+
+def test_name_errors_speak_python(ds: Dataset, graph: nx.MultiDiGraph) -> None:
+    assert find_node(graph, "Haier Kaos") == COSMOPLAT  # an alias
+    assert find_node(graph, "Five-Year Plan for Building a Pioneer City with Modern Industries (2022-2026)")
+    for call, message in [
+        (lambda: neighbourhood(graph, "Haeir", 1), "no node of this graph is named 'Haeir'; did you mean 'Haier'"),
+        (lambda: paths_between(graph, "Chery", "Nokia"), "no node of this graph is named 'Nokia'"),
+        (lambda: find_node(rdf_to_nx(ds, classes=[QDO.Platform]), "Haier", ds), "is not a node of this graph"),
+        (lambda: paths_between(graph, "Haier", "qd:Haier"), "are the same node"),
+    ]:
+        with pytest.raises(KGError, match=re.escape(message)) as caught:
+            call()
+        assert "--" not in str(caught.value)
+    twins = nx.MultiDiGraph()
+    twins.add_node("https://example.org/a", label="Twin")
+    twins.add_node("https://example.org/b", label="twin")
+    with pytest.raises(KGError, match="names several nodes of this graph") as caught:
+        find_node(twins, "TWIN")
+    assert "https://example.org/a (Twin)" in str(caught.value)
+
+
+def test_palette_one_colour_per_class_everywhere(graph: nx.MultiDiGraph) -> None:
+    colours = [f.colour for f in (*netstyle.FAMILIES, netstyle.OTHER)]
+    assert len(set(colours)) == len(colours)
+    assert netstyle.colour(graph.nodes[COSMOPLAT]) == netstyle.FAMILIES[0].colour  # Platform before Enterprise
+    assert netstyle.colour({"class": "qdo:Launch"}) == netstyle.colour({"class": "qdo:Event"})  # via subClassOf
+    assert netstyle.colour({"class": "qdo:Factory"}) == netstyle.colour({"class": "qdo:IndustrialPark"})
+    assert netstyle.colour({"class": "ex:Unknown"}) == netstyle.OTHER.colour
+    for view in (graph, neighbourhood(graph, HAIER, 1), paths_between(graph, CHERY, HAIER)):
+        entries = netstyle.legend([d for _, d in view.nodes(data=True)])
+        assert len({e.colour for e in entries}) == len(entries)  # never two legend entries with one colour
+        assert sum(e.count for e in entries) == view.number_of_nodes()
+        page = render_html(view, "view")
+        data = json.loads(re.search(r"new vis\.DataSet\((\[.*?\])\);", page).group(1).replace("\\/", "/"))
+        by_id = {n["id"]: n["color"]["background"] for n in data}
+        assert by_id[HAIER] == netstyle.FAMILIES[3].colour  # Enterprise blue in every view
+    palette = json.loads(netstyle.palette_json())
+    assert palette["classes"]["qdo:Enterprise"] == netstyle.FAMILIES[3].colour
+    assert palette["classes"]["qdo:Launch"] == palette["classes"]["qdo:Event"]
+
+
 def test_paths_and_shortest_path_avoid_hubs(graph: nx.MultiDiGraph) -> None:
     entities = entity_graph(graph)
     view = paths_between(entities, CHERY, HAIER)
@@ -163,7 +210,7 @@ def test_query_views(ds: Dataset) -> None:
     assert built.nodes[COSMOPLAT]["label"] == "COSMOPlat"  # labels come from the dataset
     assert {d["sources"] for *_, d in built.edges(data=True)} >= {"a000", "curated"}
     select = run_query(ds, "SELECT ?x WHERE { VALUES ?x { qd:COSMOPlat qd:Haier } }", timeout=30)
-    assert set(query_graph(ds, select)) == {COSMOPLAT, HAIER}
+    assert set(query_graph(ds, select)) == {COSMOPLAT, HAIER}  # linked: built by
     with pytest.raises(KGError):
         query_graph(ds, run_query(ds, "ASK { ?s ?p ?o }", timeout=30))
 
@@ -250,6 +297,11 @@ def test_html_is_offline_and_escaped(graph: nx.MultiDiGraph) -> None:
     assert evil.count("<h1>") == 1
 
 
+def test_empty_graphs_are_errors_not_blank_pages() -> None:
+    with pytest.raises(KGError, match="nothing to draw"):
+        render_html(nx.MultiDiGraph(), "nothing")
+
+
 def test_notebook_view_uses_iframe_srcdoc(graph: nx.MultiDiGraph) -> None:
     shown = notebook_view(neighbourhood(graph, COSMOPLAT, 1), "COSMOPlat")
     assert "<iframe srcdoc=" in shown.data and 'sandbox="allow-scripts"' in shown.data
@@ -262,7 +314,7 @@ def _cli() -> click.Group:
     return group
 
 
-def test_cli_graph_and_central(tmp_path: Path) -> None:
+def test_cli_graph_and_central(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "cosmoplat.html"
     result = runner.invoke(_cli(), ["graph", "--focus", "COSMOPlat", "--depth", "2", "-o", str(out)])
@@ -275,10 +327,36 @@ def test_cli_graph_and_central(tmp_path: Path) -> None:
     result = runner.invoke(_cli(), ["central", "--top", "3", "--path", "Chery", "Haier"])
     assert result.exit_code == 0, result.output
     assert "Qingdao" in result.output and "COSMOPlat → built by → Haier  [curated]" in result.output
+    entities, nodes = len(entity_graph(graph)), len(graph)
+    counted = f"Counted: {entities} entities. `kg graph` draws {nodes} nodes: the other {nodes - entities} are records"
+    assert counted in result.output
+    result = runner.invoke(_cli(), ["central", "--top", "1", "--all-nodes"])
+    assert f"Counted: all {nodes} nodes" in result.output
     result = runner.invoke(_cli(), ["graph", "--focus", "Nokia", "-o", str(out)])
     assert isinstance(result.exception, KGError) and "no entity is named 'Nokia'" in str(result.exception)
     result = runner.invoke(_cli(), ["graph", "--focus", "Haier", "--query", "x", "-o", str(out)])
     assert result.exit_code == 2
+    result = runner.invoke(_cli(), ["graph", "--focus", "Haier", "--class", "qdo:Platform", "-o", str(out)])
+    assert "Haier is left out by --class or --predicate" in str(result.exception)
+    result = runner.invoke(_cli(), ["graph", "--class", "qdo:Unit", "-o", str(out)])
+    assert "the view has no node, so there is nothing to draw" in str(result.exception)
+
+
+def test_default_output_names_never_overwrite(tmp_path: Path) -> None:
+    assert default_output("focus-COSMOPlat", "html", tmp_path) == tmp_path / "graph-focus-cosmoplat.html"
+    assert default_output("path-Chery-Haier Kaos", "svg", tmp_path).name == "graph-path-chery-haier-kaos.svg"
+    assert default_output("query-../../etc/passwd", "html", tmp_path).name == "graph-query-etc-passwd.html"
+    assert default_output("青岛", "png", tmp_path).name == "graph-view.png"
+    (tmp_path / "graph-whole.html").write_text("kept")
+    (tmp_path / "graph-whole-2.html").symlink_to(tmp_path / "elsewhere")
+    assert default_output("whole", "html", tmp_path).name == "graph-whole-3.html"
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
+        Path(here, "graph-whole.html").write_text("kept")
+        result = runner.invoke(_cli(), ["graph"])
+        assert result.exit_code == 0, result.output
+        assert Path(here, "graph-whole.html").read_text() == "kept"
+        assert Path(here, "graph-whole-2.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 @pytest.mark.parametrize("engine", ["sfdp", "networkx"])
