@@ -279,8 +279,11 @@ def _write_updated_copy(ds, text: str, target: Path) -> None:
     from kg.update import run_update_on_copy
 
     _check_copy_target(target)
+    from kg.export import serialize
+
     copy = run_update_on_copy(ds, text)
-    _write(copy.serialize(format="trig"), target)
+    quads = [(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in copy.quads((None, None, None, None))]
+    _write(serialize(quads, "trig"), target)  # kg's writer: lexical forms kept, checked by reading it back
     click.echo(f"wrote the updated copy to {target}", err=True)
 
 

@@ -17,6 +17,7 @@ to nothing outside itself.
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -124,8 +125,17 @@ def _legend(graph: nx.MultiDiGraph, title: str, path_label: str) -> str:
     return "<" + _TABLE.format("".join(rows)) + ">"
 
 
-def to_dot(graph: nx.MultiDiGraph, title: str = "", focus: str | None = None, engine: str | None = None) -> str:
-    """The DOT text of a figure of ``graph`` (the best path, ``graph.graph["path"]``, in thick black)."""
+def to_dot(
+    graph: nx.MultiDiGraph,
+    title: str = "",
+    focus: str | None = None,
+    engine: str | None = None,
+    fixed: dict | None = None,
+) -> str:
+    """The DOT text of a figure of ``graph`` (the best path, ``graph.graph["path"]``, in thick black).
+
+    ``fixed`` (from ``_fixed``) pins a finished layout: node and link positions, and which link labels stay.
+    """
     from kg.nethtml import path_edges
 
     engine = engine or choose_engine(graph)
@@ -159,10 +169,23 @@ def to_dot(graph: nx.MultiDiGraph, title: str = "", focus: str | None = None, en
         ]
         if n in on_path or n == focus:
             attrs.append("penwidth=3.5")
+        if fixed is not None:
+            attrs.append(f'pos="{fixed["nodes"][ids[n]]}!"')
         out.append(f"{ids[n]} [{', '.join(attrs)}];")
     label_attr = "label" if engine == "dot" else "xlabel"
-    for u, v, _, data in sorted(graph.edges(keys=True, data=True), key=lambda e: (ids[e[0]], ids[e[1]], e[2])):
-        attrs = [f"{label_attr}=<{_edge_label(data)}>"]
+    edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (ids[e[0]], ids[e[1]], e[2]))
+    for index, (u, v, _, data) in enumerate(edges):
+        attrs = [f"{label_attr}=<{_edge_label(data)}>", f'id="e{index}"']  # Graphviz numbers edges otherwise
+        if fixed is not None:  # neato -n2 places edge labels anew: a kept one becomes a text pinned where sfdp put it
+            placed = fixed["edges"].get(index)
+            if placed:
+                on_path = frozenset((u, v)) in path_links
+                colour = f'fontcolor="{netstyle.PATH_COLOUR if on_path else netstyle.EDGE_FONT_COLOUR}"'
+                out.append(
+                    f"l{index} [shape=plaintext, label=<{_edge_label(data)}>, fontsize={EDGE_FONT_PT}, {colour}, "
+                    f'width=0, height=0, margin=0, pos="{placed}!"];'
+                )
+            attrs = [f'pos="{fixed["splines"][index]}"']
         if frozenset((u, v)) in path_links:
             attrs += [f'color="{netstyle.PATH_COLOUR}"', "penwidth=3.5", f'fontcolor="{netstyle.PATH_COLOUR}"']
         out.append(f"{ids[u]} -> {ids[v]} [{', '.join(attrs)}];")
@@ -170,16 +193,72 @@ def to_dot(graph: nx.MultiDiGraph, title: str = "", focus: str | None = None, en
     return "\n".join(out)
 
 
+def figure_dot(
+    graph: nx.MultiDiGraph, title: str = "", focus: str | None = None, engine: str | None = None
+) -> tuple[str, tuple[str, ...]]:
+    """The DOT text that draws the figure, and the Graphviz program (with options) to draw it with.
+
+    ``sfdp`` leaves out a link label it cannot place (``forcelabels=false``), but its placer still lets
+    two labels overlap now and then (seen on a 68-node view). So its layout is read back, every link label
+    that would cover a node, a node's label, the legend or a link label kept before it is left out, and
+    the figure is drawn from those fixed positions by ``neato -n2``.
+    """
+    engine = engine or choose_engine(graph)
+    dot = to_dot(graph, title, focus, engine)
+    if engine == "dot":
+        return dot, ("dot",)
+    layout = json.loads(graphviz(dot, engine, "json"))
+    return to_dot(graph, title, focus, engine, fixed=_fixed(layout)), ("neato", "-n2")
+
+
+def _fixed(layout: dict) -> dict:
+    """Node positions, link splines and the link labels that stay (edge index → label position) of a layout."""
+    taken = [*_texts(layout.get("_ldraw_", []))]
+    for obj in layout.get("objects", []):
+        if "pos" in obj:
+            x, y = map(float, obj["pos"].split(","))
+            w, h = float(obj["width"]) * 36, float(obj["height"]) * 36  # inches, halved, in points
+            taken.append((x - w, y - h, x + w, y + h))
+    kept: dict[int, str] = {}
+    for edge in layout.get("edges", []):
+        boxes = _texts(edge.get("_ldraw_", []))  # none where sfdp dropped the label (it still reports an xlp)
+        if boxes and not any(_overlaps(box, other) for box in boxes for other in taken):
+            kept[int(edge["id"][1:])] = edge["xlp"]
+            taken.extend(boxes)
+    return {
+        "nodes": {obj["name"]: obj["pos"] for obj in layout.get("objects", []) if "pos" in obj},
+        "splines": {int(edge["id"][1:]): edge["pos"] for edge in layout.get("edges", [])},
+        "edges": kept,
+    }
+
+
+def _texts(ops: list[dict]) -> list[tuple[float, float, float, float]]:
+    """(left, bottom, right, top) of each text in Graphviz drawing operations (-Tjson), as it measured them."""
+    boxes, size = [], 14.0
+    for op in ops:
+        if op["op"] == "F":
+            size = op["size"]
+        elif op["op"] == "T" and op["text"].strip():
+            (x, y), width = op["pt"], op["width"]
+            left = {"l": x, "c": x - width / 2, "r": x - width}[op["align"]]
+            boxes.append((left, y - 0.22 * size, left + width, y + 0.78 * size))
+    return boxes
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return min(a[2], b[2]) - max(a[0], b[0]) > 0 and min(a[3], b[3]) - max(a[1], b[1]) > 0
+
+
 def choose_engine(graph: nx.MultiDiGraph) -> str:
     return "dot" if graph.number_of_nodes() <= DOT_LIMIT else "sfdp"
 
 
-def graphviz(dot: str, engine: str, fmt: str) -> bytes:
+def graphviz(dot: str, engine: str, fmt: str, *options: str) -> bytes:
     """Run a Graphviz layout engine on DOT text and return its output in ``fmt`` (svg, png, pdf, json …)."""
     program = shutil.which(engine)
     if program is None:
         raise KGError(f"Graphviz's {engine} is not installed; static figures need Graphviz (Debian package graphviz)")
-    args = [program, f"-T{fmt}"] + ([f"-Gdpi={DPI}"] if fmt == "png" else [])
+    args = [program, *options, f"-T{fmt}"] + ([f"-Gdpi={DPI}"] if fmt == "png" else [])
     try:
         proc = subprocess.run(args, input=dot.encode("utf-8"), capture_output=True, timeout=remaining(), check=False)
     except subprocess.TimeoutExpired:
@@ -214,7 +293,8 @@ def draw_figure(
     if graph.number_of_nodes() == 0:
         raise KGError("the graph has no node, so there is nothing to draw")
     engine = engine or choose_engine(graph)
-    raw = graphviz(to_dot(graph, title, focus, engine), engine, fmt)
+    dot, (program, *options) = figure_dot(graph, title, focus, engine)
+    raw = graphviz(dot, program, fmt, *options)
     data: str | bytes = clean_svg(raw, title) if fmt == "svg" else raw
     return Figure(data, fmt, graph.number_of_nodes(), graph.number_of_edges(), engine)
 

@@ -1,8 +1,7 @@
 """Every question becomes a picture: a SELECT answer draws as the entities and records it names, linked as the
 graph links them, through `kg graph --query` and through the workbench's graph view in a real Chromium.
 
-Saved questions that still select only labels cannot be drawn; for them the test checks the refusal (exit 2
-and a message saying what to select) and marks itself xfail, to pass for real once they select IRIs.
+Every saved question returns the IRIs of what it names beside their labels, so every one draws.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from kg.netviews import answer_view, components, query_graph
 from kg.query import run_query
 from kg.saved import saved_queries
 
-SAVED = {q.name: q.text for q in saved_queries()}
+SAVED = {name: q.text for name, q in saved_queries().items()}
 COSMOPLAT, CHERY, HAIER = (f"https://w3id.org/qingdao-kg/id/{n}" for n in ("COSMOPlat", "Chery", "Haier"))
 NO_IRI = "the answer names no IRI"
 
@@ -41,10 +40,6 @@ OWN = {
     "platform-builders": "SELECT ?platform ?builder WHERE { ?platform qdo:builtBy ?builder }",
     "one-entity": "SELECT ?entity WHERE { BIND(qd:Chery AS ?entity) }",
 }
-
-
-def names_iris(ds: Dataset, text: str) -> bool:
-    return any(isinstance(term, URIRef) for row in run_query(ds, text, timeout=60) for term in row)
 
 
 @pytest.mark.parametrize("name", sorted(OWN))
@@ -97,7 +92,7 @@ def test_answer_view_rules() -> None:
 
 def test_empty_answers_are_errors_saying_why(ds: Dataset) -> None:
     with pytest.raises(KGError, match=NO_IRI):
-        query_graph(ds, run_query(ds, SAVED["plan-targets"].replace("?plan ?indicator", "?plan"), timeout=60))
+        query_graph(ds, run_query(ds, "SELECT ?label WHERE { ?p a qdo:Plan ; skos:prefLabel ?label }", timeout=60))
     with pytest.raises(KGError, match="no answer"):
         query_graph(ds, run_query(ds, "SELECT ?x WHERE { ?x a qdo:NoSuchClass }", timeout=60))
     with pytest.raises(KGError, match="none of the 1 IRIs"):
@@ -110,10 +105,6 @@ def test_empty_answers_are_errors_saying_why(ds: Dataset) -> None:
 def test_saved_question_draws_on_the_command_line(ds: Dataset, tmp_path: Path, name: str) -> None:
     out = tmp_path / "view.json"
     result = CliRunner().invoke(kg_cli, ["graph", "--query", name, "-o", str(out)])
-    if not names_iris(ds, SAVED[name]):
-        error = result.exception
-        assert isinstance(error, KGError) and error.exit_code == 2 and NO_IRI in str(error) and not out.exists()
-        pytest.xfail(f"{name} selects labels only, no IRI (the saved queries are being rewritten)")
     assert result.exit_code == 0, result.output
     view = read_node_link_json(out.read_text(encoding="utf-8"))
     assert view.number_of_nodes() >= 2 and view.number_of_edges() >= 1
@@ -159,9 +150,6 @@ def page(browser, graph_url: str) -> Iterator[object]:
 @pytest.mark.parametrize("name", sorted(SAVED))
 def test_saved_question_draws_in_the_workbench(ds: Dataset, page, graph_url: str, name: str) -> None:
     response = page.goto(graph_url + "?" + urllib.parse.urlencode({"query": SAVED[name]}))
-    if not names_iris(ds, SAVED[name]):
-        assert response.status == 400 and NO_IRI in page.inner_text("body")
-        pytest.xfail(f"{name} selects labels only, no IRI (the saved queries are being rewritten)")
     assert response.status == 200
     page.wait_for_selector("body[data-ready=true]", timeout=30_000)
     nodes = page.evaluate("window.kgNetwork.body.data.nodes.length")
