@@ -41,17 +41,22 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
+@click.option("--no-reasoner", is_flag=True, help="Skip HermiT's OWL 2 DL and consistency check (it needs Java).")
 @limit_options
 @DATA_OPTION
-def validate(timeout: float | None, memory_limit: str | None, data: tuple[Path, ...]) -> None:
-    """Check every file parses, the SHACL shapes hold and the project's own checks pass."""
+def validate(no_reasoner: bool, timeout: float | None, memory_limit: str | None, data: tuple[Path, ...]) -> None:
+    """Check every file parses, the SHACL shapes hold, the project's own checks pass and (with Java) HermiT finds
+    the ontology and data OWL 2 DL, consistent and without unsatisfiable classes."""
     from kg.limits import limited
     from kg.validation import validate as run_validation
 
     with limited(*resolve_limits(timeout, memory_limit)):
-        report = run_validation(data)
+        report = run_validation(data, reasoner=not no_reasoner)
+    for note in report.notes:
+        click.echo(f"note: {printable(note)}", err=True)
     if report.ok:
-        click.echo(f"OK: {report.triples} triples; SHACL shapes and all project checks pass.")
+        passed = "SHACL shapes, all project checks and HermiT's OWL 2 DL check" if report.reasoned else None
+        click.echo(f"OK: {report.triples} triples; {passed or 'SHACL shapes and all project checks'} pass.")
         return
     for finding in report.findings:
         click.echo(printable(str(finding)))

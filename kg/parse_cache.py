@@ -38,8 +38,8 @@ FORMAT = 2
 MAX_BYTES = 32 * 2**20  # sources above this are not cached: the Oxigraph engine is the better tool
 MAX_ENTRIES = 8
 MAX_TOTAL = 64 * 2**20
-#: Every file this cache and kg.reasoning's write (old pickles included, so that they are removed).
-_ENTRIES = ("parsed-*.json", "parsed-*.pickle", "inferred-*.nt")
+#: Every file this cache, kg.reasoning's and kg.reasoner_check's write (old pickles included, so that they are removed).
+_ENTRIES = ("parsed-*.json", "parsed-*.pickle", "inferred-*.nt", "reasoner-*.tsv")
 
 
 def _key(files: Iterable[tuple[Path, str]]) -> str | None:

@@ -1,4 +1,5 @@
-"""`kg validate`: every file parses, SHACL shapes hold, and the project's own checks pass."""
+"""`kg validate`: every file parses, SHACL shapes hold, the project's own checks pass, and the ontology with all
+the data is OWL 2 DL and consistent for HermiT (kg.reasoner_check, when Java is present)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from kg.errors import InputError
 from kg.loader import expand_paths, new_dataset, parse_into
 from kg.namespaces import SH
 from kg.project import project_root, shapes_path, shipped_sources
+from kg.reasoner_check import dl_check
 from kg.resolve import curie
 
 
@@ -23,6 +25,9 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     triples: int = 0
+    #: Whether HermiT's OWL 2 DL check ran; when it could not, ``notes`` says why.
+    reasoned: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,17 +61,20 @@ def shacl_findings(ds: Dataset, shapes: Path) -> list[Finding]:
     return sorted(out, key=lambda f: (f.where, f.message))
 
 
-def validate(extra: Iterable[str | Path] = (), root: Path | None = None) -> Report:
-    """Load every file (collecting every parse error, not just the first), then run SHACL and checks."""
+def validate(extra: Iterable[str | Path] = (), root: Path | None = None, reasoner: bool = True) -> Report:
+    """Load every file (collecting every parse error, not just the first), then run SHACL, the checks and,
+    unless ``reasoner`` is False, HermiT's OWL 2 DL check."""
     root = root or project_root()
     report = Report()
     ds = new_dataset()
-    for src in shipped_sources(root):
+    sources = shipped_sources(root)
+    extra_paths = expand_paths(extra)
+    for src in sources:
         try:
             parse_into(ds, src.path, src.graph, "turtle")
         except InputError as exc:
             report.findings.append(Finding("parse", str(src.path.relative_to(root)), str(exc)))
-    for path in expand_paths(extra):
+    for path in extra_paths:
         try:
             parse_into(ds, path)
         except InputError as exc:
@@ -76,4 +84,10 @@ def validate(extra: Iterable[str | Path] = (), root: Path | None = None) -> Repo
     report.triples = len(ds)
     report.findings.extend(shacl_findings(ds, shapes_path(root)))
     report.findings.extend(run_checks(ds, root))
+    if reasoner:
+        result = dl_check(ds, [*(src.path for src in sources), *extra_paths])
+        report.findings.extend(result.findings)
+        report.reasoned = result.skipped is None
+        if result.skipped:
+            report.notes.append(f"HermiT's OWL 2 DL check was skipped: {result.skipped}")
     return report
