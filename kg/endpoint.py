@@ -11,6 +11,7 @@ from rdflib.query import Result
 from kg.errors import KGError, QueryError
 from kg.namespaces import bind_prefixes
 from kg.negotiation import choose
+from kg.parameters import bind
 from kg.query import Prepared, execute, is_update, prepare
 from kg.results import format_delimited, format_json, format_xml, rows
 
@@ -45,6 +46,7 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     graph_view: bool = False  # answer with the workbench's HTML graph of the result instead
+    parameters: tuple[tuple[str, str, str], ...] = ()  # a saved question's (name, kind, value): kg.parameters.bind
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,11 @@ def _graph_page(ds: Dataset, prepared: Prepared, job: Job, max_rows: int) -> Ans
 def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
     """The full protocol answer for one query request."""
     try:
-        prepared = prepare(job.text)
+        bindings = bind(ds, job.parameters)
+    except KGError as exc:
+        return error(400, str(exc))
+    try:
+        prepared = prepare(job.text, bindings)
     except QueryError as exc:  # 403 only for real update text: an empty or comment-only query is a bad request
         return error(403, READ_ONLY) if is_update(job.text) else error(400, str(exc))
     form = prepared.form
