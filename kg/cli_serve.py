@@ -82,7 +82,8 @@ def serve(
     engine: str | None,
     store: Path | None,
 ) -> None:
-    """Serve the graph at http://HOST:PORT/sparql (SPARQL 1.1 Protocol, read-only) until Ctrl-C.
+    """Serve the graph at http://HOST:PORT/sparql (SPARQL 1.1 Protocol, read-only), and a browser workbench at
+    http://HOST:PORT/, until Ctrl-C.
 
     Each query runs in one of --workers processes without network, and is stopped after --timeout
     seconds (HTTP 503) or at --memory-limit (HTTP 507); its worker is then replaced, retrying with
@@ -107,7 +108,7 @@ def serve(
             server = SparqlServer((host, port), pool, log=not quiet, allowed_hosts=allow_hosts)
         except OSError as exc:
             raise KGError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-        click.echo(f"serving {server.url} (Ctrl-C to stop)", err=True)
+        click.echo(f"serving {server.url} and the workbench at {server.workbench_url} (Ctrl-C to stop)", err=True)
         signal.signal(signal.SIGTERM, _interrupt)
         try:
             server.serve_forever()

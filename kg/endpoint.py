@@ -45,6 +45,8 @@ class Job:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     graph_view: bool = False  # answer with the workbench's HTML graph of the result instead
+    saved: str = ""  # the saved question ``text`` is, when its parameters come as values
+    parameters: tuple[tuple[str, str], ...] = ()  # (name, value as typed), bound by kg.saved
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,24 @@ def _graph_page(ds: Dataset, prepared: Prepared, job: Job, max_rows: int) -> Ans
     return Answer(200, "text/html; charset=utf-8", render_html(graph, "Query result").encode("utf-8"))
 
 
+def _bindings(ds: Dataset, job: Job) -> dict:
+    """A saved question's parameters bound as `kg query NAME --param` binds them (names resolved in ``ds``)."""
+    if not job.saved:
+        return {}
+    from kg.resolve import resolve_entity
+    from kg.saved import lookup, saved_bindings
+
+    return saved_bindings(lookup(job.saved), dict(job.parameters), lambda name: resolve_entity(ds, name))
+
+
 def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
     """The full protocol answer for one query request."""
     try:
-        prepared = prepare(job.text)
+        bindings = _bindings(ds, job)
+    except KGError as exc:
+        return error(400, str(exc))
+    try:
+        prepared = prepare(job.text, bindings)
     except QueryError as exc:  # 403 only for real update text: an empty or comment-only query is a bad request
         return error(403, READ_ONLY) if is_update(job.text) else error(400, str(exc))
     form = prepared.form

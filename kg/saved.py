@@ -196,8 +196,9 @@ def typed_value(saved: SavedQuery, name: str, value: object, resolve: Resolver) 
         term = turtle_literal(name, value)
     elif declared is None:
         return _untyped(name, value, resolve)
-    else:
-        term = Literal(_lexical(value), datatype=_datatype(declared))
+    else:  # typed into a form or on a command line: blanks around a number or a year are no part of it
+        text = _lexical(value)
+        term = Literal(text if declared == "xsd:string" else text.strip(), datatype=_datatype(declared))
     return _checked(name, term, declared)
 
 

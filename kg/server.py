@@ -28,6 +28,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -36,8 +37,19 @@ from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from kg.endpoint import GRAPH_TYPES, READ_ONLY, Answer, Job, error
+from kg.errors import QueryError
 from kg.negotiation import choose
-from kg.workbench import ASSETS, GRAPH_POLICY, PAGE_POLICY, examples_json
+from kg.saved import find_saved, require_known_parameters
+from kg.workbench import (
+    ASSETS,
+    GRAPH_POLICY,
+    MAX_LABELS,
+    PAGE_POLICY,
+    examples_json,
+    labels_json,
+    labels_query,
+    writable,
+)
 from kg.workers import PoolFailed, QueryPool
 
 log = logging.getLogger("kg.serve")
@@ -101,6 +113,10 @@ def _host_names(addresses: Iterable[str]) -> set[str]:
             with contextlib.suppress(ValueError):
                 names.add(parse_host(f"[{address}]" if ":" in address else address)[0])
     return names
+
+
+def _url_host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
 
 
 class HostPolicy:
@@ -195,7 +211,14 @@ class SparqlServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/sparql"
+        return f"http://{_url_host(host)}:{port}/sparql"
+
+    @property
+    def workbench_url(self) -> str:
+        """The page a person opens: on a wildcard bind, at loopback (the Host check refuses 0.0.0.0 and ::)."""
+        host, port = self.server_address[:2]
+        loopback = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+        return f"http://{_url_host(loopback)}:{port}/"
 
     def service_actions(self) -> None:
         """Between requests (serve_forever's loop): close the turned-away connections whose time is up, and once
@@ -417,6 +440,8 @@ class SparqlHandler(BaseHTTPRequestHandler):
                 return error(400, "exactly one 'query' parameter, please")
             reply = self.server.pool.run(Job(params["query"][0], graph_view=True))
             return Answer(reply.status, reply.content_type, reply.body, {"Content-Security-Policy": GRAPH_POLICY})
+        if parts.path.startswith("/saved/"):
+            return self._saved(parts.path.removeprefix("/saved/"), params)
         if parts.path != "/sparql":
             return error(404, f"not found: {parts.path}; the endpoint is /sparql")
         if "update" in params:
@@ -431,13 +456,28 @@ class SparqlHandler(BaseHTTPRequestHandler):
         body = (json.dumps(report) + "\n").encode("utf-8")
         return Answer(200 if ready else 503, "application/json", body, {"Cache-Control": "no-store"})
 
-    def _post(self) -> Answer:
-        parts = urlsplit(self.path)
-        if parts.path != "/sparql":
-            return error(404, f"not found: {parts.path}; the endpoint is /sparql")
-        kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
-        if kind == "application/sparql-update":
-            return error(403, READ_ONLY)
+    def _saved(self, rest: str, params: dict[str, list[str]]) -> Answer:
+        """GET /saved/NAME?PARAM=VALUE…: a saved question with its parameters bound by kg (never spliced as text
+        by the page), answered like /sparql (format by Accept); /saved/NAME/graph draws the answer."""
+        name, _, view = rest.partition("/")
+        saved = find_saved(name) if not name.endswith(".rq") else None
+        if saved is None or view not in ("", "graph"):
+            return error(404, "no such saved question; /examples.json lists them")
+        if any(len(values) != 1 for values in params.values()):
+            return error(400, "one value per parameter, please")
+        try:
+            require_known_parameters(saved, list(params))
+        except QueryError as exc:
+            return error(400, str(exc))
+        values = tuple((k, v[0]) for k, v in sorted(params.items()) if v[0] != "")  # empty: the default
+        job = Job(saved.text, self.headers.get("Accept"), saved=saved.name, parameters=values)
+        if view == "graph":
+            reply = self.server.pool.run(replace(job, graph_view=True))
+            return Answer(reply.status, reply.content_type, reply.body, {"Content-Security-Policy": GRAPH_POLICY})
+        return self.server.pool.run(job)
+
+    def _checked_body(self) -> str | Answer:
+        """A POST's body as text, or the refusal when its length is missing, over the cap or not all sent."""
         if self.body_length is None:
             return error(411, "a POST needs a Content-Length")
         if self.body_length > self.server.max_body:
@@ -445,7 +485,43 @@ class SparqlHandler(BaseHTTPRequestHandler):
         raw = self._body()
         if raw is None:
             return error(400, "the request body ended before its Content-Length")
-        body = raw.decode("utf-8")
+        return raw.decode("utf-8")
+
+    def _labels(self) -> Answer:
+        """POST /labels with form fields iri=…: a JSON object IRI -> display name, for the workbench's table.
+        Read-only like every query here; the IRIs are written into the query as checked terms."""
+        kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if kind != _FORM:
+            return error(415, f"send the IRIs as {_FORM} fields named 'iri'")
+        body = self._checked_body()
+        if isinstance(body, Answer):
+            return body
+        fields = parse_qs(body, keep_blank_values=True, errors="strict")
+        if set(fields) - {"iri"}:
+            return error(400, "only 'iri' fields, please")
+        iris = list(dict.fromkeys(fields.get("iri", [])))
+        if len(iris) > MAX_LABELS:
+            return error(400, f"at most {MAX_LABELS} IRIs per request, got {len(iris)}")
+        named = writable(iris)
+        if not named:
+            return Answer(200, "application/json", b"{}")
+        reply = self.server.pool.run(Job(labels_query(named), "application/sparql-results+json"))
+        if reply.status != 200:
+            return reply
+        return Answer(200, "application/json", labels_json(named, reply.body))
+
+    def _post(self) -> Answer:
+        parts = urlsplit(self.path)
+        if parts.path == "/labels":
+            return self._labels()
+        if parts.path != "/sparql":
+            return error(404, f"not found: {parts.path}; the endpoint is /sparql")
+        kind = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
+        if kind == "application/sparql-update":
+            return error(403, READ_ONLY)
+        body = self._checked_body()
+        if isinstance(body, Answer):
+            return body
         params = parse_qs(parts.query, keep_blank_values=True, errors="strict")
         if kind == _FORM:
             params.update(parse_qs(body, keep_blank_values=True, errors="strict"))
