@@ -265,7 +265,8 @@ def test_a_hostile_label_is_shown_as_text_in_the_table_and_the_graph(opened) -> 
     assert shown.get_attribute("title") == EVIL
     wb.page.click("#tab-graph")
     drawing = _graph(wb.page, "/graph")
-    assert [label for _, label in drawing["nodes"] if label.startswith(INJECTED)]  # as text (shortened)
+    flat = ["".join(label.split()) for _, label in drawing["nodes"]]  # long labels wrap onto lines, even mid-word
+    assert [label for label in flat if label.startswith("".join(INJECTED.split()))]  # as text (shortened)
     assert wb.page.frame_locator("#graphview").locator("img").count() == 0
     assert wb.page.evaluate("() => document.getElementById('graphview').contentWindow.__pwned") is None
     wb.answer(lambda: wb.page.click("#tab-table") or shown.click())  # what the graph says about it
@@ -360,9 +361,9 @@ def test_hostile_parameter_values_are_refused_as_text_and_never_become_query_tex
     assert error.startswith("400: no entity is named") and INJECTED in error
     wb.page.select_option("#examples", "figures-by-year")
     for value, said in (
-        ('2019"^^xsd:gYear) } ?s ?p ?o . FILTER (true', "is not an xsd:gYear"),
+        ('2019"^^xsd:gYear) } ?s ?p ?o . FILTER (true', "takes an xsd:gYear"),
         ('"2019"^^xsd:gYear) . ?s ?p ?o #', "is not a literal"),
-        ("2019\x01", "is not an xsd:gYear"),
+        ("2019\x01", "takes an xsd:gYear"),
     ):
         wb.page.get_by_label("year").fill(value)
         wb.answer(lambda: wb.page.click("#run"))
@@ -552,13 +553,13 @@ def test_downloads_are_the_answer_as_csv_and_json(opened) -> None:
     with open(saved.path(), encoding="utf-8", newline="") as f:
         table = list(csv.DictReader(f))
     assert list(table[0]) == wb.headers()
-    assert len(table) == len(wb.rows()) and [r["plan"] for r in table].count(FIVE_YEAR_PLAN) == 4
+    assert len(table) == len(wb.rows()) and [r["planLabel"] for r in table].count(FIVE_YEAR_PLAN) == 4
     with wb.page.expect_download() as got:
         wb.page.get_by_role("button", name="JSON").click()
     assert got.value.suggested_filename == "plan-targets.json"
     data = json.loads(Path(got.value.path()).read_text(encoding="utf-8"))
     assert data["head"]["vars"] == wb.headers()
-    assert [b["plan"]["value"] for b in data["results"]["bindings"]] == [r["plan"] for r in table]
+    assert [b["planLabel"]["value"] for b in data["results"]["bindings"]] == [r["planLabel"] for r in table]
 
     wb.run("SELECT ?n WHERE { VALUES ?n { 1 2 3 } }")
     with wb.page.expect_download() as got:
@@ -651,7 +652,7 @@ def _connected(drawing: dict, labels: tuple[str, ...]) -> bool:
 def test_every_saved_question_draws_a_graph_in_the_graph_tab(opened) -> None:
     wb = opened()
     problems = []
-    for saved in saved_queries():
+    for saved in saved_queries().values():
         wb.page.evaluate("(name) => { location.hash = 'saved=' + name + '&view=graph'; }", saved.name)
         drawing = _graph(wb.page, f"/saved/{saved.name}/graph")
         if "error" in drawing:
