@@ -32,14 +32,14 @@ def _convert(
 
 
 def _query_text(spec: str) -> tuple[str, str]:
-    from kg.saved import find_saved, read_query_file
+    from kg.saved import looks_like_name, lookup, read_query_file
 
     path = Path(spec)
     if path.is_file():
         return read_query_file(path), path.stem
-    saved = find_saved(spec)
-    if saved is None:
-        raise KGError(f"--query {spec!r} is neither a file nor a saved query (see `kg queries`)")
+    if not looks_like_name(spec):
+        raise KGError(f"--query {spec!r} is neither a file nor a saved question (see `kg queries`)")
+    saved = lookup(spec)  # a mistyped name: "did you mean …?"
     return saved.text, saved.name
 
 
