@@ -18,7 +18,7 @@ from kg.namespaces import ART, CURATED_GRAPH, DATA_BASE, ENTITIES_GRAPH, ONTOLOG
 from kg.project import project_root
 from kg.resolve import curie
 
-RECORD_CLASSES = (QDO.Observation, QDO.Target, QDO.PostHolding)
+RECORD_CLASSES = (QDO.Observation, QDO.DerivedObservation, QDO.Target, QDO.PostHolding, QDO.RecognitionAward)
 DECLARATION_TYPES = (
     OWL.Class,
     OWL.ObjectProperty,
@@ -211,7 +211,7 @@ def check_entities_file(ds: Dataset, root: Path) -> Iterator[Finding]:
     """The entities graph holds only types, labels and descriptions: facts belong to a source graph."""
     from rdflib.namespace import SKOS
 
-    allowed = {RDF.type, SKOS.prefLabel, SKOS.altLabel, DCTERMS.description}
+    allowed = {RDF.type, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, DCTERMS.description}
     for s, p, _o in ds.graph(ENTITIES_GRAPH):
         if p not in allowed:
             yield Finding("entities", curie_or(s), f"{curie(p)} is a fact; state it in an article or curated graph")
@@ -240,6 +240,8 @@ CHECKS: dict[str, Callable[[Dataset, Path], Iterator[Finding]]] = {
 
 
 def run_checks(ds: Dataset, root: Path | None = None) -> list[Finding]:
-    """Run every project check; an empty list means the data is clean."""
+    """Run every project check (kg.fidelity's too); an empty list means the data is clean."""
+    from kg.fidelity import FIDELITY_CHECKS
+
     root = root or project_root()
-    return [f for check in CHECKS.values() for f in check(ds, root)]
+    return [f for check in [*CHECKS.values(), *FIDELITY_CHECKS.values()] for f in check(ds, root)]

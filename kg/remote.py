@@ -352,7 +352,8 @@ def lookup_graph(endpoint: Endpoint, name: str) -> object:
 
     wanted = Literal(" ".join(name.split()).lower()).n3()
     labels = (
-        "CONSTRUCT { ?s ?p ?l } WHERE { VALUES ?p { skos:prefLabel skos:altLabel rdfs:label } ?s ?p ?l "
+        "CONSTRUCT { ?s ?p ?l } WHERE { VALUES ?p { skos:prefLabel skos:altLabel skos:hiddenLabel rdfs:label } "
+        "?s ?p ?l "
         f"FILTER(isIRI(?s) && LCASE(STR(?l)) = {wanted}) }}"
     )
     graph = Graph()

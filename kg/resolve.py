@@ -10,7 +10,7 @@ from rdflib.namespace import RDFS, SKOS
 from kg.errors import ResolveError
 from kg.namespaces import DATA_BASE, PREFIXES
 
-_LABELS = (SKOS.prefLabel, SKOS.altLabel, RDFS.label)
+_LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, RDFS.label)
 
 
 def _norm(text: str) -> str:

@@ -106,13 +106,13 @@ def check_cosmoplat_chery_haier(_: Dataset) -> None:
     r = table("cosmoplat-chery-haier")
     said = pairs(r, "pair", "subjectLabel", "link", "objectLabel", "source")
     assert ("COSMOPlat – Haier", "COSMOPlat", "built by", "Haier", "curated") in said  # read as the graph states it
-    hops = {(local(x["subject"]), local(x["object"])) for x in r if x["pair"] == "COSMOPlat – Chery"}
-    assert hops == {("CheryAutoPlatform", "COSMOPlat"), ("CheryAutoPlatform", "Chery")}
-    assert {x["via"] for x in r if x["pair"] == "COSMOPlat – Chery"} == {
-        "https://w3id.org/qingdao-kg/id/CheryAutoPlatform"
-    }
+    pair = "COSMOPlat (company) – Chery"  # a000's builder "Cosmo-Plat" is the company behind the platform
+    hops = {(local(x["subject"]), local(x["object"])) for x in r if x["pair"] == pair}
+    assert hops == {("CheryAutoPlatform", "COSMOPlatCompany"), ("CheryAutoPlatform", "Chery")}
+    assert {x["via"] for x in r if x["pair"] == pair} == {"https://w3id.org/qingdao-kg/id/CheryAutoPlatform"}
+    assert ("COSMOPlat – COSMOPlat (company)", "COSMOPlat", "built by", "COSMOPlat (company)", "curated") in said
     named = {local(x[c]) for x in r for c in ("subject", "object")}
-    assert {"COSMOPlat", "Chery", "Haier"} <= named  # all three appear, linked through the rows' IRIs
+    assert {"COSMOPlat", "COSMOPlatCompany", "Chery", "Haier"} <= named  # linked through the rows' IRIs
 
 
 def check_cluster_members(_: Dataset) -> None:
@@ -131,8 +131,8 @@ def check_plan_targets(_: Dataset) -> None:
     got = pairs(r, "valueText", "value", "unit", "qualifier", "deadline", "timeframe", "source")
     assert ("more than 30%", "30", "percent", "more than", "2026", "", "a002") in got
     assert ("62%", "62", "percent", "", "2026", "", "a002") in got  # a value in canonical form on every engine
-    assert ("12%", "12", "percent", "", "2026", "2022-2026", "a002") in got  # deadline curated, timeframe as written
-    assert ("50%", "50", "percent", "", "2026", "2022-2026", "a002") in got
+    assert ("12%", "12", "percent", "", "2026", "", "a002") in got  # the deadline is curated; no timeframe is written
+    assert ("50%", "50", "percent", "", "2026", "", "a002") in got
     assert (
         "more than 1.2 billion yuan",
         "1200000000",
@@ -199,17 +199,19 @@ def check_recognitions(_: Dataset) -> None:
 def check_platform_builders(_: Dataset) -> None:
     r = table("platform-builders")
     assert pairs(r, "builderLabel", "source") == {
-        ("COSMOPlat", "a000"),
+        ("COSMOPlat (company)", "a000"),  # Chery's platform: "jointly built by Cosmo-Plat and Chery"
         ("Chery", "a000"),
         ("Haier", "curated"),
-        ("National Industrial Internet Big Data Center Shandong Branch", "curated"),
+        ("COSMOPlat (company)", "curated"),  # the platform COSMOPlat, built by the company behind it
+        ("National Industrial Internet Big Data Shandong Branch", "curated"),
     }
     assert all(x["basis"] for x in r)
 
 
 def check_entity_aliases(ds: Dataset) -> None:
     aliases = {x["alias"] for x in table("entity-aliases")}
-    assert {"Cosmo-Plat", "Haier Kaos", "helcaos", "Haier platform"} <= aliases
+    assert {"Haier Kaos", "helcaos", "Haier platform"} <= aliases  # identifications, curated with a rationale
+    assert "Cosmo-Plat" not in aliases  # a000's builder: the company behind the platform
     tsingtao = kg_rows(ds, "entity-aliases", entity="Tsingtao beer")  # a name, resolved like the CLI does
     assert {x["entityLabel"] for x in tsingtao} == {"Tsingtao Brewery"}
 
@@ -264,7 +266,8 @@ def check_enterprise_industries(_: Dataset) -> None:
     got = pairs(table("enterprise-industries"), "enterpriseLabel", "industryLabel", "source")
     assert ("Haier", "home appliances", "curated") in got
     assert ("Huawei", "artificial intelligence", "a001") in got
-    assert len(got) == 13
+    assert ("Hisense", "TV", "a000") in got  # "Hisense Group's TV shipments"
+    assert len(got) == 14
 
 
 def check_money_figures(_: Dataset) -> None:

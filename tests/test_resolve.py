@@ -15,7 +15,7 @@ QD = "https://w3id.org/qingdao-kg/id/"
     "name, local",
     [
         ("COSMOPlat", "COSMOPlat"),
-        ("Cosmo-Plat", "COSMOPlat"),
+        ("Cosmo-Plat", "COSMOPlatCompany"),
         ("haier kaos", "COSMOPlat"),
         ("HELCAOS", "COSMOPlat"),
         ("Tsingtao beer", "TsingtaoBrewery"),

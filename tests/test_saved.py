@@ -139,7 +139,7 @@ def _kg(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow
 def test_cli_types_parameters_as_declared_and_suggests_names() -> None:
     default = _kg("query", "figures-by-year", "--format", "csv")
-    assert default.returncode == 0 and len(default.stdout.splitlines()) == 17
+    assert default.returncode == 0 and len(default.stdout.splitlines()) == 20
     assert _kg("query", "figures-by-year", "--param", "year=2019", "--format", "csv").stdout == default.stdout
     typed = _kg("query", "figures-by-year", "--param", 'year="2023"^^xsd:gYear', "--format", "csv")
     assert typed.stdout == _kg("query", "figures-by-year", "--param", "year=2023", "--format", "csv").stdout

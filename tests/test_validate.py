@@ -44,8 +44,8 @@ MUTATIONS = {
     ),
     "undeclared ontology term": (
         "a000.ttl",
-        "qd:CheryAutoPlatform qdo:builtBy qd:COSMOPlat, qd:Chery ;",
-        "qd:CheryAutoPlatform qdo:constructedBy qd:COSMOPlat ; qdo:builtBy qd:COSMOPlat, qd:Chery ;",
+        "qd:CheryAutoPlatform qdo:builtBy qd:COSMOPlatCompany, qd:Chery ;",
+        "qd:CheryAutoPlatform qdo:constructedBy qd:Chery ; qdo:builtBy qd:COSMOPlatCompany, qd:Chery ;",
         "vocabulary",
     ),
     "undefined entity": (
@@ -54,7 +54,9 @@ MUTATIONS = {
         "rdf:object qd:Cherry ; dcterms:source art:a000 ;",
         "references",
     ),
-    "integer value": ("a000.ttl", "qdo:value 1.5 ;", "qdo:value 2 ;", "shacl"),
+    "integer amount": ("a000.ttl", "qdo:value 1.5 ;", "qdo:value 2 ;", "numbers"),
+    "decimal count": ("a000.ttl", "qdo:value 31 ;", "qdo:value 31.0 ;", "numbers"),
+    "text value": ("a000.ttl", "qdo:value 1.5 ;", 'qdo:value "1.5" ;', "shacl"),
     "target without deadline": ("a002.ttl", 'qdo:timeframe "in the next three years"', "", "shacl"),
     "fact in the entities file": (
         "entities.ttl",
@@ -67,6 +69,61 @@ MUTATIONS = {
         "qd:Shandong qdo:locatedIn qd:China .",
         "qd:Shandong qdo:locatedIn qd:China .\nqd:Jinan qdo:locatedIn qd:China .",
         "backing",
+    ),
+    # the second fidelity pass: each kind of claim-more-than-the-quote defect the audit found (kg/fidelity.py)
+    "timeframe not in the quote": (
+        "a002.ttl",
+        'qdo:valueText "12%" ;',
+        'qdo:valueText "12%" ; qdo:timeframe "2022-2026" ;',
+        "coverage",
+    ),
+    "qualifier not written": (
+        "a004.ttl",
+        "qdo:unit qdo:USDollar ;",
+        "qdo:unit qdo:USDollar ; qdo:qualifier qdo:MoreThan ;",
+        "coverage",
+    ),
+    "year not in the quote": (
+        "a000.ttl",
+        "qdo:counts qd:NationalIntelligentManufacturingDemonstrationFactory ;",
+        'qdo:counts qd:NationalIntelligentManufacturingDemonstrationFactory ; qdo:year "2023"^^xsd:gYear ;',
+        "coverage",
+    ),
+    "vague date left unread": (
+        "curated.ttl",
+        'qd:AILeadersGathering qdo:yearMonth "2019-11"^^xsd:gYearMonth .',
+        "",
+        "dating",
+    ),
+    "derived figure passed off as the article's": (
+        "curated.ttl",
+        'qdo:valueText "0.6 percent (derived)" ;',
+        'qdo:valueText "0.6 percent (derived)" ; dcterms:source art:a004 ;',
+        "curated",
+    ),
+    "property outside its domain": (
+        "a001.ttl",
+        "qd:JQYParkPressConference qdo:topic qd:JQYInvestmentPark .",
+        "qd:JQYParkPressConference qdo:topic qd:JQYInvestmentPark ; qdo:concerns qd:JQYInvestmentPark .",
+        "domain",
+    ),
+    "industry of a figure": (
+        "a003.ttl",
+        "qdo:scopeIndustry qd:TextilesClothing, qd:RubberTires ;",
+        "qdo:inIndustry qd:TextilesClothing, qd:RubberTires ;",
+        "shacl",
+    ),
+    "identifying name in the entities file": (
+        "entities.ttl",
+        'qd:COSMOPlat a qdo:Platform ; skos:prefLabel "COSMOPlat"@en ;',
+        'qd:COSMOPlat a qdo:Platform ; skos:prefLabel "COSMOPlat"@en ; skos:altLabel "Tsingtao beer"@en ;',
+        "names",
+    ),
+    "name no article uses": (
+        "entities.ttl",
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ;',
+        'qd:Chery a qdo:Enterprise ; skos:prefLabel "Chery"@en ; skos:altLabel "Chery Automobile"@en ;',
+        "names",
     ),
     "two labels": (
         "entities.ttl",
