@@ -35,7 +35,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SKOS
 
 REPO = Path(__file__).resolve().parent.parent
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 WIDTH = 5  # digits of a synthetic article number: a00005 … a99999, enough for MAX_TRIPLES
 MAX_TRIPLES = 10_000_000
 SUMMARY = "SYNTH.json"
@@ -52,10 +52,12 @@ PREFIXES = """@prefix qd:      <https://w3id.org/qingdao-kg/id/> .
 @prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
 """
+WHOLE_UNITS = ("qdo:Count", "qdo:Rank", "qdo:Year")  # units whose figures are whole numbers (xsd:integer)
 # Real entities the synthetic articles link to, so that the saved questions about them grow.
 HUBS = {
     "haier": "qd:Haier",
     "cosmoplat": "qd:COSMOPlat",
+    "cosmoplat-company": "qd:COSMOPlatCompany",
     "chery": "qd:Chery",
     "hisense": "qd:Hisense",
     "qingdao": "qd:Qingdao",
@@ -431,10 +433,13 @@ def lit(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def dec(value: Decimal) -> str:
-    """A Turtle xsd:decimal (a bare integer would be xsd:integer and fail the shapes)."""
-    text = format(value, "f")
-    return text if "." in text else text + ".0"
+def figure_value(value: Decimal, unit: str) -> str:
+    """A figure's qdo:value in Turtle, as the real files write it (``kg validate`` checks this): counts, ranks
+    and years an xsd:integer, amounts an xsd:decimal, both in canonical form ("62", never "62.0")."""
+    text = format(value.normalize(), "f")
+    if unit in WHOLE_UNITS:
+        return str(int(value))
+    return f'"{text}"^^xsd:decimal' if "." not in text else text
 
 
 def num(value: Decimal) -> str:
@@ -660,7 +665,9 @@ class World:
         self.industries = {e.label.lower(): e for e in self.pools["industry"]}
         self.fixed = {kind: list(items) for kind, items in FIXED.items()}
         self.indicators: dict[str, Entity] = {}
-        self.lines: list[str] = []
+        self.introduced: list[tuple[Entity, str]] = []  # (entity, its class), written by entity_lines()
+        self.said: set[str] = set()  # every name an article's text has used
+        self.readings: list[str] = []  # curators' readings of vague dates, appended to curated.ttl
         self.triples = 0
         self.created = 0
         self.article = ""  # short id of the article being written
@@ -699,16 +706,28 @@ class World:
         e = Entity(f"qd:{local}", [label, *aliases], kind, sector, self.article)
         self.iris.add(e.iri)
         self.labels.add(label.lower())
-        text = f"{e.iri} a qdo:{cls or CLASS_OF[kind]} ; skos:prefLabel {lit(label)}@en"
-        if aliases:
-            text += " ;\n    skos:altLabel " + ", ".join(f"{lit(a)}@en" for a in aliases)
-        self.lines.append(text + " .\n")
+        self.introduced.append((e, cls or CLASS_OF[kind]))
         self.triples += 2 + len(aliases)
         self.created += 1
         self.by_iri[e.iri] = e
         if kind in self.pools:
             self.pools[kind].append(e)
         return e
+
+    def entity_lines(self) -> str:
+        """The synthetic entities in Turtle. As in the real entities file, an alias some article's text uses is a
+        skos:altLabel and one no text uses a skos:hiddenLabel (``kg validate`` checks this)."""
+        out = []
+        for e, cls in self.introduced:
+            text = f"{e.iri} a qdo:{cls} ; skos:prefLabel {lit(e.label)}@en"
+            for prop, names in (
+                ("skos:altLabel", [n for n in e.names[1:] if n in self.said]),
+                ("skos:hiddenLabel", [n for n in e.names[1:] if n not in self.said]),
+            ):
+                if names:
+                    text += f" ;\n    {prop} " + ", ".join(f"{lit(n)}@en" for n in names)
+            out.append(text + " .\n")
+        return "".join(out)
 
     def _brand(self) -> str:
         rng = self.rng
@@ -882,8 +901,11 @@ class Article:
     def say(self, e: Entity) -> str:
         """How the text names an entity: mostly its preferred label, sometimes an alias (as real articles do)."""
         if e.kind in ("City", "district", "industry") or len(e.names) == 1 or self.rng.random() < 0.7:
-            return e.label
-        return self.rng.choice(e.names[1:])
+            name = e.label
+        else:
+            name = self.rng.choice(e.names[1:])
+        self.world.said.add(name)
+        return name
 
     def paragraph(self, heading: str) -> None:
         self.paragraphs.append([])
@@ -912,6 +934,19 @@ class Article:
         )
         self.triples += 7
 
+    def read_date(self, node: str, prop: str, value: str, rationale: str) -> None:
+        """A curators' reading of a vague date ("Last year", "at the end of May") in a dated article, as the real
+        curated.ttl gives one for each: the fact, and its reification with the rationale. Undated articles get
+        none (nothing to read the date from, and ``kg validate`` exempts them)."""
+        if not self.dated:
+            return
+        n = len(self.world.readings) + 1
+        self.world.readings.append(
+            f"\n{node} {prop} {value} .\nqd:cur-synth-{n:05d} a rdf:Statement ; rdf:subject {node} ; "
+            f"rdf:predicate {prop} ; rdf:object {value} ;\n    qdo:rationale {lit(rationale)} .\n"
+        )
+        self.world.triples += 6
+
     def record(self, kind: str, cls: str, props: list[tuple[str, str]], evidence: str) -> str:
         """A record (figure, target, post holding) carrying its own evidence; not reified."""
         node = self._next(kind)
@@ -928,7 +963,7 @@ class Article:
         props = [
             ("qdo:indicator", self.world.indicator(key.spec).iri),
             ("qdo:about", key.about.iri),
-            ("qdo:value", dec(fig.value())),
+            ("qdo:value", figure_value(fig.value(), fig.unit)),
             ("qdo:unit", fig.unit),
         ]
         if fig.qualifier:
@@ -940,7 +975,13 @@ class Article:
             props.append(("qdo:year", f'"{key.year}"^^xsd:gYear'))
             if key.spec.unit == "change":
                 props.append(("qdo:comparedWithYear", f'"{key.year - 1}"^^xsd:gYear'))
-        self.record("obs", "qdo:Observation", props, evidence)
+        node = self.record("obs", "qdo:Observation", props, evidence)
+        dated = f"{self.sid} says '{key.period}'; the article is dated {self.date.isoformat()}."
+        if key.period == "So far":
+            self.read_date(node, "qdo:asOf", f'"{self.date.isoformat()}"^^xsd:date', dated)
+        elif key.period in ("This year", "Last year"):
+            year = self.year - 1 if key.period == "Last year" else self.year
+            self.read_date(node, "qdo:year", f'"{year}"^^xsd:gYear', dated)
 
     def observe(self, about: Entity, kind: str) -> None:
         """Report a figure no article has reported yet about ``about``."""
@@ -988,6 +1029,13 @@ def story_event(w: World, a: Article) -> None:
         when = rng.choice((f"at the end of {MONTHS[day.month - 1]}", f"in mid-{MONTHS[day.month - 1]}"))
         s = a.sentence(f"The {a.say(ev)} was held in {a.say(place)} {when}.")
         a.fact(ev.iri, "qdo:dateText", lit(when), s)
+        a.read_date(
+            ev.iri,
+            "qdo:yearMonth",
+            f'"{day.year}-{day.month:02d}"^^xsd:gYearMonth',
+            f"{a.sid}, dated {a.date.isoformat()}, reports the event '{when}' in the past tense: "
+            f"{MONTHS[day.month - 1]} {day.year}.",
+        )
     a.fact(ev.iri, "qdo:location", place.iri, s)
     if rng.random() < 0.4:
         theme = rng.choice(THEMES).format(industry=industry.label)
@@ -1030,12 +1078,13 @@ def _factory_intro(w: World, a: Article) -> Entity:
 
 
 def story_platform(w: World, a: Article) -> None:
-    """A platform, who built it (COSMOPlat, Haier, Chery among them), its industry, the factory it supports."""
+    """A platform, who built it (the company behind COSMOPlat, Haier, Chery among them), its industry, the
+    factory it supports."""
     rng = a.rng
     a.paragraph("platform")
     if rng.random() < 0.7:
         r = rng.random()
-        first = w.hub("cosmoplat") if r < 0.3 else w.hub("haier") if r < 0.4 else w.pick("enterprise", 0.4)
+        first = w.hub("cosmoplat-company") if r < 0.3 else w.hub("haier") if r < 0.4 else w.pick("enterprise", 0.4)
         builders = [first]
         if rng.random() < 0.6:
             second = w.hub("chery") if rng.random() < 0.3 else w.pick("enterprise", 0.4)
@@ -1116,11 +1165,11 @@ def story_cluster(w: World, a: Article) -> None:
 
 
 def story_alliance(w: World, a: Article) -> None:
-    """An alliance and the organisations (COSMOPlat and Haier among them) that joined it."""
+    """An alliance and the organisations (the COSMOPlat company and Haier among them) that joined it."""
     rng = a.rng
     a.paragraph("alliance")
     alliance = w.new_alliance(w.pick("industry", 0.2)) if rng.random() < 0.6 else w.pick("alliance")
-    members = w.members(rng.randint(2, 5), ("haier", "cosmoplat", "hisense", "chery"), 0.25)
+    members = w.members(rng.randint(2, 5), ("haier", "cosmoplat-company", "hisense", "chery"), 0.25)
     s = a.sentence(f"{join([a.say(m) for m in members])} joined the {a.say(alliance)}.")
     for m in members:
         a.fact(m.iri, "qdo:memberOf", alliance.iri, s)
@@ -1188,7 +1237,7 @@ def story_plan(w: World, a: Article) -> None:
             ("qdo:setBy", plan.iri),
             ("qdo:indicator", w.indicator(spec).iri),
             ("qdo:about", about.iri),
-            ("qdo:value", dec(fig.value())),
+            ("qdo:value", figure_value(fig.value(), fig.unit)),
             ("qdo:unit", fig.unit),
         ]
         if fig.qualifier:
@@ -1379,7 +1428,10 @@ def generate(out: Path, triples: int, seed: int = 8) -> dict:
         number += 1
     entities = (REPO / "data" / "triples" / "entities.ttl").read_text(encoding="utf-8").rstrip("\n")
     section = f"\n\n# --- Synthetic entities (benchmarks/synth.py, seed {seed}), named by the synthetic articles ---\n"
-    (out / "data" / "triples" / "entities.ttl").write_text(entities + section + "".join(world.lines), encoding="utf-8")
+    (out / "data" / "triples" / "entities.ttl").write_text(entities + section + world.entity_lines(), encoding="utf-8")
+    curated = (REPO / "data" / "triples" / "curated.ttl").read_text(encoding="utf-8").rstrip("\n")
+    section = f"\n\n# --- Synthetic readings of vague dates (benchmarks/synth.py, seed {seed}) ---\n"
+    (out / "data" / "triples" / "curated.ttl").write_text(curated + section + "".join(world.readings), encoding="utf-8")
     index = io.StringIO()
     csv.writer(index).writerows(rows)
     csv_text = (REPO / "data" / "articles" / "articles.csv").read_bytes().decode("utf-8") + index.getvalue()

@@ -332,7 +332,7 @@ def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, su
         title=title,
         summary=summary or f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links",
         legend=[entry.__dict__ | {"classes": list(entry.classes)} for entry in netstyle.legend(_node_data(graph))],
-        find_names=sorted({name for n in nodes for name in n["names"]}, key=str.casefold),
+        find_names=sorted({name for nid in graph for name in names(graph, nid, hidden=False)}, key=str.casefold),
         path=" → ".join(graph.nodes[n].get("label", n) for n in on_path),
         shapes=[text for kind, text in SHAPE_LEGEND.items() if kind in {k for _, k in graph.nodes(data="kind")}],
         nodes_json=Markup(_json(nodes)),

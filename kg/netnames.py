@@ -2,8 +2,9 @@
 
 ``kg.resolve`` resolves names against a Dataset; a notebook holding only the networkx graph (or a
 view of it) should not need the Dataset to say ``neighbourhood(g, "Haier")``. The graph carries each
-node's label and, as the ``skos:altLabel`` attribute (or, with ``literals="nodes"``, as linked value
-nodes), its aliases. Errors name the graph and the choices, never a command-line option.
+node's label and, as the ``skos:altLabel`` and ``skos:hiddenLabel`` attributes (or, with
+``literals="nodes"``, as linked value nodes), its aliases and the names it is searched by but never shown
+as. Errors name the graph and the choices, never a command-line option.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from kg.namespaces import DATA_BASE
 from kg.resolve import expand_name, resolve_entity
 
 ALIAS = "skos:altLabel"
+HIDDEN = "skos:hiddenLabel"
 _SEP = " | "  # how kg.netgraph joins several values of one attribute
 
 
@@ -26,14 +28,18 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def names(graph: nx.MultiDiGraph, node: str) -> list[str]:
-    """Every name of a node: its label, then its aliases."""
+def names(graph: nx.MultiDiGraph, node: str, hidden: bool = True) -> list[str]:
+    """Every name of a node: its label, then its aliases, then (unless ``hidden=False``, for lists a reader
+    sees) its hidden labels, which SKOS keeps for search only."""
     data = graph.nodes[node]
+    attributes = (ALIAS, HIDDEN) if hidden else (ALIAS,)
+    predicates = {str(SKOS.altLabel), str(SKOS.hiddenLabel)} if hidden else {str(SKOS.altLabel)}
     found = [data.get("label", node)]
-    if data.get(ALIAS):
-        found += data[ALIAS].split(_SEP)
+    for attribute in attributes:
+        if data.get(attribute):
+            found += data[attribute].split(_SEP)
     for _, value, edge in graph.out_edges(node, data=True):
-        if edge.get("predicate") == str(SKOS.altLabel) and graph.nodes[value].get("kind") == "literal":
+        if edge.get("predicate") in predicates and graph.nodes[value].get("kind") == "literal":
             found.append(graph.nodes[value].get("label", ""))
     return list(dict.fromkeys(n for n in found if n))
 

@@ -235,7 +235,7 @@ def test_store_is_built_reopened_and_follows_its_sources(project_copy: Path, tmp
     store = tmp_path / "store"
     built = _kg("build", "--store", str(store), env=env)
     assert built.returncode == 0 and "rebuilt from 8 file(s)" in built.stderr
-    assert _count(store, env) == "3510"
+    assert _count(store, env) == "3889"
     assert "up to date" in _kg("build", "--store", str(store), env=env).stderr
 
     article = project_copy / "data" / "triples" / "a001.ttl"

@@ -28,6 +28,7 @@ from kg.query import run_query
 from tests.conftest import missing_tool
 
 COSMOPLAT, CHERY, HAIER, PLATFORM = (str(QD[n]) for n in ("COSMOPlat", "Chery", "Haier", "CheryAutoPlatform"))
+COMPANY = str(QD.COSMOPlatCompany)  # the company behind the COSMOPlat platform, a builder of Chery's platform
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "h1", "p", "main", "div", "aside", "h2"}
 ALLOWED_TAGS |= {"input", "datalist", "option", "ul", "li", "span", "script"}
 INJECTED = '<img src=x onerror="window.__pwned=1"> <a href="javascript:alert(1)">click</a> https://evil.example/x'
@@ -43,14 +44,15 @@ def _edges(g: nx.MultiDiGraph, u: str, v: str, predicate: URIRef) -> list[dict]:
 
 
 def test_edges_carry_predicate_label_sources_and_evidence(graph: nx.MultiDiGraph) -> None:
-    (built,) = _edges(graph, PLATFORM, COSMOPLAT, QDO.builtBy)
+    (built,) = _edges(graph, PLATFORM, COMPANY, QDO.builtBy)
     assert built["label"] == "built by" and built["sources"] == "a000"
     assert "jointly built by Cosmo-Plat and Chery" in built["evidence"]
     (curated,) = _edges(graph, COSMOPLAT, HAIER, QDO.builtBy)
     assert curated["sources"] == "curated" and "Haier Kaos" in curated["rationale"]
     assert graph.nodes[COSMOPLAT]["label"] == "COSMOPlat"
-    assert set(graph.nodes[COSMOPLAT]["class"].split()) == {"qdo:Platform", "qdo:Enterprise"}
-    assert graph.nodes[COSMOPLAT]["group"] == "Industrial internet platform"  # the rarer, more specific class
+    assert graph.nodes[COSMOPLAT]["class"] == "qdo:Platform" and graph.nodes[COMPANY]["class"] == "qdo:Enterprise"
+    assert graph.nodes[COSMOPLAT]["group"] == "Industrial internet platform"
+    assert graph.nodes[COMPANY]["label"] == "COSMOPlat (company)" and graph.nodes[COMPANY]["sources"] == "a000 curated"
     assert "helcaos" in graph.nodes[COSMOPLAT]["skos:altLabel"]
 
 
@@ -105,7 +107,7 @@ def test_restrict_to_classes_and_predicates(ds: Dataset) -> None:
     assert str(QD.Qingdao) not in orgs
     built = rdf_to_nx(ds, predicates=[QDO.builtBy])
     assert {d["predicate"] for *_, d in built.edges(data=True)} == {str(QDO.builtBy)}
-    assert {PLATFORM, COSMOPLAT, CHERY, HAIER} <= set(built)
+    assert {PLATFORM, COSMOPLAT, COMPANY, CHERY, HAIER} <= set(built)
 
 
 def test_stable_ids_across_loads(ds: Dataset) -> None:
@@ -129,7 +131,8 @@ def test_blank_nodes_get_stable_distinct_ids() -> None:
 def test_neighbourhood_shows_cosmoplat_chery_haier(graph: nx.MultiDiGraph) -> None:
     assert list(neighbourhood(graph, COSMOPLAT, 0)) == [COSMOPLAT]
     view = neighbourhood(graph, COSMOPLAT, 2)
-    assert {COSMOPLAT, CHERY, HAIER, PLATFORM} <= set(view)
+    assert {COSMOPLAT, COMPANY, HAIER, PLATFORM} <= set(view) and CHERY not in view
+    assert CHERY in neighbourhood(graph, COSMOPLAT, 3)  # platform ← company → Chery's platform → Chery
     assert len(view) < len(neighbourhood(graph, COSMOPLAT, 2, hub_limit=None))  # Qingdao not walked through
     with pytest.raises(KGError):
         neighbourhood(graph, "https://example.org/nothing", 1)
@@ -184,9 +187,10 @@ def test_palette_one_colour_per_class_everywhere(graph: nx.MultiDiGraph) -> None
 def test_paths_and_shortest_path_avoid_hubs(graph: nx.MultiDiGraph) -> None:
     entities = entity_graph(graph)
     view = paths_between(entities, CHERY, HAIER)
-    assert {CHERY, PLATFORM, COSMOPLAT, HAIER} <= set(view)
+    assert {CHERY, PLATFORM, COMPANY, COSMOPLAT, HAIER} <= set(view)
     steps = shortest_path(entities, CHERY, HAIER)
-    assert [s[0] for s in steps] == [CHERY, PLATFORM, COSMOPLAT]
+    assert [s[0] for s in steps] == [CHERY, PLATFORM, COMPANY]
+    assert steps[-1][3]["label"] == "subsidiary of"
     assert [s[2] for s in steps] == ["←", "→", "→"]
     assert steps[-1][3]["sources"] == "curated"
     lonely = nx.MultiDiGraph([(COSMOPLAT, HAIER)])
@@ -326,7 +330,7 @@ def test_cli_graph_and_central(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     assert PLATFORM in nx.read_gexf(gexf)
     result = runner.invoke(_cli(), ["central", "--top", "3", "--path", "Chery", "Haier"])
     assert result.exit_code == 0, result.output
-    assert "Qingdao" in result.output and "COSMOPlat → built by → Haier  [curated]" in result.output
+    assert "Qingdao" in result.output and "COSMOPlat (company) → subsidiary of → Haier  [curated]" in result.output
     entities, nodes = len(entity_graph(graph)), len(graph)
     counted = f"Counted: {entities} entities. `kg graph` draws {nodes} nodes: the other {nodes - entities} are records"
     assert counted in result.output

@@ -149,7 +149,7 @@ def test_construct_result_is_a_graph(ds: Dataset) -> None:
 
     result = run_query(ds, "CONSTRUCT { ?p qdo:builtBy ?b } WHERE { ?p qdo:builtBy ?b }")
     graph = construct_graph(result)
-    assert len(graph) == 4
+    assert len(graph) == 5
     for fmt, parser in (("turtle", "turtle"), ("nt", "nt"), ("jsonld", "json-ld")):
         back = Graph().parse(data=format_graph(graph, fmt), format=parser)
         assert set(back) == set(graph)
