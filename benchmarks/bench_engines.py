@@ -75,19 +75,19 @@ def corpus(size: str, cache: Path) -> Path:
 def _worker(args: argparse.Namespace) -> None:
     """Child process: load with one backend, time the questions and the focus view, print JSON."""
     os.environ["KG_ROOT"] = args.root
-    from kg.netfocus import LocalSource, RemoteSource, walk
-    from kg.netgraph import rdf_to_nx
-    from kg.nethtml import render_html
-    from kg.netviews import neighbourhood
-    from kg.resolve import resolve_entity
-    from kg.saved import saved_queries
+    from kg.dataset.resolve import resolve_entity
+    from kg.graph.convert import rdf_to_nx
+    from kg.graph.html import render_html
+    from kg.graph.views import neighbourhood
+    from kg.graph.walk import LocalSource, RemoteSource, walk
+    from kg.query.saved import saved_queries
 
     report: dict[str, object] = {}
     started = time.perf_counter()
     if args.backend in ("bare", "bare-merged"):
         import pyoxigraph as ox
 
-        from kg.project import shipped_sources
+        from kg.dataset.paths import shipped_sources
 
         store = ox.Store()  # in memory, where Store.load is faster than bulk_load (measured)
         for src in shipped_sources():
@@ -99,7 +99,7 @@ def _worker(args: argparse.Namespace) -> None:
         print(json.dumps(report))
         return
     if args.backend == "store":
-        from kg.store import build_store, open_store
+        from kg.dataset.store import build_store, open_store
 
         folder = Path(args.endpoint)  # the scratch folder, passed in the endpoint slot
         shutil.rmtree(folder, ignore_errors=True)
@@ -112,7 +112,8 @@ def _worker(args: argparse.Namespace) -> None:
         print(json.dumps(report))
         return
     if args.backend == "server":
-        from kg.remote import Endpoint, lookup_graph, push
+        from kg.dataset.resolve import lookup_graph
+        from kg.engines.remote import Endpoint, push
 
         push(args.endpoint + "/store")
         report["load"] = time.perf_counter() - started
@@ -124,8 +125,8 @@ def _worker(args: argparse.Namespace) -> None:
         source = RemoteSource(remote)
         centre = resolve_entity(lookup_graph(remote, FOCUS[0]), FOCUS[0])
     else:
-        from kg.loader import load_dataset
-        from kg.query import run_query
+        from kg.dataset.load import load_dataset
+        from kg.query.sparql import run_query
 
         ds = load_dataset(engine=args.backend)
         report["load"] = time.perf_counter() - started

@@ -23,8 +23,8 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_query import machine
-from kg.netgraph import rdf_to_nx
-from kg.nethtml import render_html
+from kg.graph.convert import rdf_to_nx
+from kg.graph.html import render_html
 
 EX = Namespace("https://example.org/bench/")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

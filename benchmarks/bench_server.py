@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_query import machine  # the sibling benchmark's machine description
 
-from kg.saved import find_saved
+from kg.query.saved import find_saved
 
 BOMB = (
     'SELECT (STRLEN(?v26) AS ?n) WHERE { BIND("0123456789abcdef" AS ?v0)'

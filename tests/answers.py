@@ -23,9 +23,9 @@ from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from kg.project import project_root
-from kg.query import prepare
-from kg.results import Rows
+from kg.dataset.paths import project_root
+from kg.engines.safety import prepare
+from kg.query.results import Rows
 
 ROOT = project_root()
 EXPECTED = Path(__file__).resolve().parent / "expected"

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset
 
-from kg.loader import load_dataset
-from kg.project import project_root
-from kg.remote import push
+from kg.dataset.load import load_dataset
+from kg.dataset.paths import project_root
+from kg.publish.push import push
 
 ROOT = project_root()
 

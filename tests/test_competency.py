@@ -16,11 +16,11 @@ import pytest
 from answers import EXPECTED, answer_text, assert_same_answer, expected_path, read_answer
 from rdflib import Dataset
 
-from kg.loader import load_dataset
-from kg.query import run_query
-from kg.remote import Endpoint
-from kg.results import rows
-from kg.saved import parameter_names, parameter_types, saved_queries
+from kg.dataset.load import load_dataset
+from kg.engines.remote import Endpoint
+from kg.query.results import rows
+from kg.query.saved import parameter_names, parameter_types, saved_queries
+from kg.query.sparql import run_query
 
 QUESTIONS = saved_queries()
 _UNQUOTE = re.compile(r'^"(.*)"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?$', re.DOTALL)

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from rdflib import Dataset, Literal, URIRef, Variable
 
+from kg.dataset.load import load_dataset
+from kg.engines.oxigraph import store_of
+from kg.engines.oxigraph_worker import worker_pid
 from kg.errors import InputError, QueryError, QueryTimeout
-from kg.loader import load_dataset
-from kg.oxigraph_engine import store_of
-from kg.oxigraph_worker import worker_pid
-from kg.query import run_query
-from kg.results import rows
-from kg.saved import saved_queries
+from kg.query.results import rows
+from kg.query.saved import saved_queries
+from kg.query.sparql import run_query
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
 
@@ -62,7 +62,7 @@ def test_default_graph_is_a_set_on_both_engines(ds: Dataset, ox_ds: Dataset) -> 
 
 
 def test_parameters_are_substituted_like_rdflib(ds: Dataset, ox_ds: Dataset) -> None:
-    from kg.resolve import resolve_entity
+    from kg.dataset.resolve import resolve_entity
 
     saved = saved_queries()["entity-evidence"]
     for name in ("Hisense", "Chery"):

@@ -8,7 +8,7 @@ import pytest
 from rdflib import Dataset
 from rdflib.namespace import DCTERMS, RDF
 
-from kg.namespaces import ART, CURATED_GRAPH, QDO
+from kg.vocab.namespaces import ART, CURATED_GRAPH, QDO
 from tests.conftest import ROOT
 
 ARTICLES = sorted(p.name for p in (ROOT / "data" / "articles").glob("*.txt"))
@@ -164,7 +164,7 @@ def test_article_index_matches_the_graph(ds: Dataset) -> None:
 
 def test_every_entity_is_used_by_a_source(ds: Dataset) -> None:
     """An entity no article (or curator) says anything about would be an invention of the entities file."""
-    from kg.namespaces import ENTITIES_GRAPH, ONTOLOGY_IRI
+    from kg.vocab.namespaces import ENTITIES_GRAPH, ONTOLOGY_IRI
 
     entities = set(ds.graph(ENTITIES_GRAPH).subjects(RDF.type, None))
     used = set()

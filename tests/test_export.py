@@ -16,10 +16,10 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, SKOS
 
+from kg.dataset.load import load_dataset
 from kg.errors import InputError, KGError
-from kg.export import FORMATS, QUAD_FORMATS, Scope, context, export, select
-from kg.loader import load_dataset
-from kg.namespaces import ART, CURATED_GRAPH, ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, QD, QDO
+from kg.publish.rdf import FORMATS, QUAD_FORMATS, Scope, context, export, select
+from kg.vocab.namespaces import ART, CURATED_GRAPH, ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, QD, QDO
 from tests.conftest import ROOT, missing_tool
 
 N3_COUNT = ROOT / "tools" / "n3count" / "count.js"
@@ -275,7 +275,7 @@ def test_oxigraph_agrees_on_every_format(exported: dict) -> None:
     except ImportError:
         ox = None
     need("pyoxigraph (pip)", ox)
-    from kg.export import OXIGRAPH_FORMATS as names
+    from kg.publish.rdf import OXIGRAPH_FORMATS as names
 
     triple_sets = {}
     for fmt, (path, result) in exported.items():

@@ -20,12 +20,12 @@ from PIL import Image
 from rdflib import Dataset, URIRef
 
 import kg
-from kg import netstyle
-from kg.cli import cli as kg_cli
+from kg.cli.main import cli as kg_cli
 from kg.errors import KGError
-from kg.netdraw import DOT_LIMIT, Figure, choose_engine, draw_figure, figure_dot, graphviz, to_dot
-from kg.netviews import entity_graph, neighbourhood, paths_between, query_graph
-from kg.query import run_query
+from kg.graph import style as netstyle
+from kg.graph.draw import DOT_LIMIT, Figure, choose_engine, draw_figure, figure_dot, graphviz, to_dot
+from kg.graph.views import entity_graph, neighbourhood, paths_between, query_graph
+from kg.query.sparql import run_query
 from tests.conftest import missing_tool
 from tests.test_query_drawings import OWN, SAVED
 

@@ -11,12 +11,12 @@ import networkx as nx
 import pytest
 from rdflib import Dataset
 
-from kg.loader import load_dataset
-from kg.netfocus import LocalSource, RemoteSource, walk
-from kg.netgraph import rdf_to_nx
-from kg.netviews import neighbourhood, whole_graph
-from kg.remote import Endpoint
-from kg.resolve import resolve_entity
+from kg.dataset.load import load_dataset
+from kg.dataset.resolve import resolve_entity
+from kg.engines.remote import Endpoint
+from kg.graph.convert import rdf_to_nx
+from kg.graph.views import neighbourhood, whole_graph
+from kg.graph.walk import LocalSource, RemoteSource, walk
 
 CASES = [("COSMOPlat", 2, 25), ("Qingdao", 1, 25), ("Qingdao", 2, 5), ("Hisense", 3, 25), ("Zhao Haozhi", 3, None)]
 

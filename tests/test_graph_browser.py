@@ -13,10 +13,10 @@ import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
-from kg.netgraph import rdf_to_nx
-from kg.nethtml import KEEP_LABELS, write_html
-from kg.netlayout import PHYSICS_LIMIT
-from kg.netviews import entity_graph, neighbourhood, paths_between
+from kg.graph.convert import rdf_to_nx
+from kg.graph.html import KEEP_LABELS, write_html
+from kg.graph.layout import PHYSICS_LIMIT
+from kg.graph.views import entity_graph, neighbourhood, paths_between
 
 pytestmark = pytest.mark.browser
 

@@ -15,16 +15,25 @@ from click.testing import CliRunner
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg import netlayout, netstyle
-from kg.cli_graph import default_output, register
+from kg.cli.graph import default_output, register
 from kg.errors import KGError
-from kg.namespaces import QD, QDO
-from kg.netexport import node_link_json, read_node_link_json, write_graph
-from kg.netgraph import is_ontology_term, rdf_to_nx
-from kg.nethtml import notebook_view, render_html
-from kg.netnames import find_node
-from kg.netviews import centrality, components, entity_graph, neighbourhood, paths_between, query_graph, shortest_path
-from kg.query import run_query
+from kg.graph import layout as netlayout
+from kg.graph import style as netstyle
+from kg.graph.convert import is_ontology_term, rdf_to_nx
+from kg.graph.files import node_link_json, read_node_link_json, write_graph
+from kg.graph.html import notebook_view, render_html
+from kg.graph.names import find_node
+from kg.graph.views import (
+    centrality,
+    components,
+    entity_graph,
+    neighbourhood,
+    paths_between,
+    query_graph,
+    shortest_path,
+)
+from kg.query.sparql import run_query
+from kg.vocab.namespaces import QD, QDO
 from tests.conftest import missing_tool
 
 COSMOPLAT, CHERY, HAIER, PLATFORM = (str(QD[n]) for n in ("COSMOPlat", "Chery", "Haier", "CheryAutoPlatform"))

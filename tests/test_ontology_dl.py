@@ -13,13 +13,13 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.namespace import OWL, RDF
 
-from kg import reasoner_check
+from kg.dataset.load import load_dataset
+from kg.dataset.paths import shipped_sources
 from kg.errors import MemoryLimitExceeded
-from kg.loader import load_dataset
-from kg.namespaces import ONTOLOGY_IRI, QDO
-from kg.project import shipped_sources
-from kg.reasoner_check import dl_check, dl_graph, hermit_jar
-from kg.validation import validate
+from kg.quality import reasoner as reasoner_check
+from kg.quality.reasoner import dl_check, dl_graph, hermit_jar
+from kg.quality.shacl import validate
+from kg.vocab.namespaces import ONTOLOGY_IRI, QDO
 from tests.conftest import ROOT, missing_tool
 
 

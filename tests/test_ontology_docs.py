@@ -10,8 +10,8 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
-from kg.namespaces import QDO
-from kg.ontology_docs import DIAGRAM, PAGE, core_diagram, core_edges, render_docs, write_docs
+from kg.publish.docs import DIAGRAM, PAGE, core_diagram, core_edges, render_docs, write_docs
+from kg.vocab.namespaces import QDO
 from tests.conftest import ROOT
 
 DOCS = ROOT / "docs" / "ontology"

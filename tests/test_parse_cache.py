@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from rdflib.compare import to_isomorphic
 
-from kg.loader import load_dataset
-from kg.project import shipped_sources
+from kg.dataset.load import load_dataset
+from kg.dataset.paths import shipped_sources
 
 
 @pytest.fixture

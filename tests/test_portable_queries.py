@@ -20,9 +20,9 @@ from answers import assert_same_answer, comunica_answers, comunica_ready, pyoxig
 from conftest import missing_tool
 from rdflib import Dataset, Literal
 
-from kg.export import export
-from kg.namespaces import PREFIXES
-from kg.saved import parameter_names, saved_queries, standalone
+from kg.publish.rdf import export
+from kg.query.saved import parameter_names, saved_queries, standalone
+from kg.vocab.namespaces import PREFIXES
 
 QUESTIONS = saved_queries()
 FORMATS = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG}

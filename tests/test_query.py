@@ -12,9 +12,9 @@ import pytest
 from rdflib import Dataset, URIRef
 
 from kg.errors import QueryError
-from kg.namespaces import ART
-from kg.query import run_query
-from kg.results import format_result, rows
+from kg.query.results import format_result, rows
+from kg.query.sparql import run_query
+from kg.vocab.namespaces import ART
 
 SELECT_PLATFORMS = "SELECT ?p ?label WHERE { ?p a qdo:Platform ; skos:prefLabel ?label } ORDER BY ?label"
 
@@ -144,8 +144,8 @@ def test_table_marks_cut_values_and_rows(ds: Dataset) -> None:
 def test_construct_result_is_a_graph(ds: Dataset) -> None:
     from rdflib import Graph
 
-    from kg.query import construct_graph
-    from kg.results import format_graph
+    from kg.query.results import format_graph
+    from kg.query.sparql import construct_graph
 
     result = run_query(ds, "CONSTRUCT { ?p qdo:builtBy ?b } WHERE { ?p qdo:builtBy ?b }")
     graph = construct_graph(result)
@@ -158,7 +158,7 @@ def test_construct_result_is_a_graph(ds: Dataset) -> None:
 def test_dataframe_has_readable_cells(ds: Dataset) -> None:
     import pandas as pd
 
-    from kg.results import to_dataframe
+    from kg.query.results import to_dataframe
 
     q = """SELECT ?t ?value ?unit ?deadline WHERE {
         ?t a qdo:Target ; qdo:value ?value ; qdo:unit ?unit OPTIONAL { ?t qdo:deadline ?deadline } }"""
@@ -171,7 +171,7 @@ def test_dataframe_has_readable_cells(ds: Dataset) -> None:
 def test_query_rows_give_python_values(ds: Dataset) -> None:
     from datetime import date
 
-    from kg.results import query_rows
+    from kg.query.results import query_rows
 
     got = query_rows(
         run_query(
@@ -208,7 +208,7 @@ RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def test_timeout_stops_a_runaway_query(ds: Dataset) -> None:
-    from kg.query import QueryTimeout
+    from kg.query.sparql import QueryTimeout
 
     with pytest.raises(QueryTimeout, match="stopped after 1 s"):
         run_query(ds, RUNAWAY, timeout=1)
@@ -216,7 +216,7 @@ def test_timeout_stops_a_runaway_query(ds: Dataset) -> None:
 
 
 def test_update_runs_only_on_a_copy(ds: Dataset) -> None:
-    from kg.update import run_update_on_copy
+    from kg.query.update import run_update_on_copy
 
     before = len(ds)
     copy = run_update_on_copy(ds, "INSERT DATA { GRAPH qdg:notes { qd:Haier rdfs:comment 'checked' } }")
@@ -251,9 +251,9 @@ def test_audit_hook_blocks_sockets_during_a_query(ds: Dataset, listener) -> None
 
 
 def test_reasoning_finds_inverse_and_subclass_facts(ds: Dataset, tmp_path, monkeypatch) -> None:
-    from kg.loader import load_dataset
-    from kg.namespaces import INFERRED_GRAPH
-    from kg.reasoning import add_inferences, inferred_graph
+    from kg.dataset.load import load_dataset
+    from kg.query.reasoning import add_inferences, inferred_graph
+    from kg.vocab.namespaces import INFERRED_GRAPH
 
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path))
     built = "SELECT ?x WHERE { qd:Haier qdo:built ?x }"

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, URIRef
 
-from kg.cli import cli as kg_cli
+from kg.cli.main import cli as kg_cli
 from kg.errors import KGError
-from kg.netexport import read_node_link_json
-from kg.netviews import answer_view, components, query_graph
-from kg.query import run_query
-from kg.saved import saved_queries
+from kg.graph.files import read_node_link_json
+from kg.graph.views import answer_view, components, query_graph
+from kg.query.saved import saved_queries
+from kg.query.sparql import run_query
 
 SAVED = {name: q.text for name, q in saved_queries().items()}
 COSMOPLAT, CHERY, HAIER = (f"https://w3id.org/qingdao-kg/id/{n}" for n in ("COSMOPlat", "Chery", "Haier"))
@@ -115,8 +115,8 @@ def test_saved_question_draws_on_the_command_line(ds: Dataset, tmp_path: Path, n
 
 @pytest.fixture(scope="module")
 def graph_url() -> Iterator[str]:
-    from kg.server import SparqlServer
-    from kg.workers import QueryPool
+    from kg.serve.http import SparqlServer
+    from kg.serve.pool import QueryPool
 
     pool = QueryPool(size=1, timeout=60.0, max_rows=1000)
     server = SparqlServer(("127.0.0.1", 0), pool, max_body=20_000)

@@ -16,10 +16,10 @@ from conftest import free_port
 from rdflib import Dataset
 from test_engines import _answers, _value
 
+from kg.engines.remote import Endpoint, RemoteError, RemoteTimeout
 from kg.errors import QueryError
-from kg.remote import Endpoint, RemoteError, RemoteTimeout
-from kg.results import rows
-from kg.saved import saved_queries
+from kg.query.results import rows
+from kg.query.saved import saved_queries
 
 pytestmark = pytest.mark.oxigraph_server
 

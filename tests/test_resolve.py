@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from rdflib import Dataset
 
+from kg.dataset.resolve import resolve_entity
 from kg.errors import ResolveError
-from kg.resolve import resolve_entity
 
 QD = "https://w3id.org/qingdao-kg/id/"
 

@@ -13,8 +13,8 @@ from rdflib.namespace import XSD
 
 import kg
 from kg.errors import QueryError, ResolveError
-from kg.results import rows
-from kg.saved import load_saved, lookup, parameter_types, saved_bindings, standalone, typed_value
+from kg.query.results import rows
+from kg.query.saved import load_saved, lookup, parameter_types, saved_bindings, standalone, typed_value
 
 QD = "https://w3id.org/qingdao-kg/id/"
 

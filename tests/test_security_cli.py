@@ -1,7 +1,7 @@
 """The CLI driven with generated arguments and hostile files (issue 14, section 9): whatever it is given, it
 answers with one of its documented exit codes and never a traceback.
 
-The commands run in this process through ``kg.cli.main`` (what the ``kg`` script calls), so that an
+The commands run in this process through ``kg.cli.main.main`` (what the ``kg`` script calls), so that an
 exception main() does not turn into a message surfaces here as the exception itself; a few cases run as
 real subprocesses too, where the traceback would be what a user sees.
 """
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from kg.cli import main
+from kg.cli.main import main
 from kg.errors import MemoryLimitExceeded, QueryTimeout
 
 EXIT_CODES = {0, 1, 2, MemoryLimitExceeded.exit_code, QueryTimeout.exit_code}

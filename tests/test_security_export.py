@@ -20,10 +20,10 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
+from kg.dataset.load import load_dataset, new_dataset
 from kg.errors import InputError, KGError
-from kg.export import FORMATS, OXIGRAPH_FORMATS, QUAD_FORMATS, Scope, export, select
-from kg.loader import load_dataset, new_dataset
-from kg.namespaces import QD, QDO
+from kg.publish.rdf import FORMATS, OXIGRAPH_FORMATS, QUAD_FORMATS, Scope, export, select
+from kg.vocab.namespaces import QD, QDO
 
 #: rdflib warns about every ill-typed boolean and number it meets; generated data is full of them.
 pytestmark = pytest.mark.filterwarnings("ignore:Parsing weird boolean", "ignore:Serializing weird numerical")
@@ -545,7 +545,7 @@ def test_both_engines_read_an_rdf_xml_file_alike_or_refuse_it(folder: Path, rows
 )
 @pytest.mark.slow
 def test_what_rdflib_used_to_accept_is_refused_alike_by_every_loader(tmp_path: Path, text: str, problem: str) -> None:
-    from kg.store import build_store
+    from kg.dataset.store import build_store
 
     path = tmp_path / "data.ttl"
     path.write_text(text, encoding="utf-8")

@@ -25,7 +25,7 @@ from rdflib.compare import isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
 from kg.errors import InputError, KGError, QueryError
-from kg.update import run_update_on_copy
+from kg.query.update import run_update_on_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 X = "urn:x:"
@@ -192,7 +192,7 @@ def test_insert_data_blank_nodes_are_fresh_in_each_operation() -> None:
 
 
 # A reference model of the semantics above (graph name or None → set of triples), to check generated
-# sequences of operations against. It is written from the semantics table, not from kg.update.
+# sequences of operations against. It is written from the semantics table, not from kg.query.update.
 
 SUBJECTS, PREDICATES, OBJECTS, GRAPHS = ["a", "b"], ["p", "q"], ["a", "b", '"1"'], ["g1", "g2", "g3"]
 triples_st = st.sets(st.tuples(st.sampled_from(SUBJECTS), st.sampled_from(PREDICATES), st.sampled_from(OBJECTS)))
@@ -426,7 +426,7 @@ def spell(root: Path, shipped: str, how: str, scratch: Path) -> Path | str:
 @SETTINGS
 @given(data=st.data(), how=st.sampled_from(SPELLINGS))
 def test_no_spelling_of_a_shipped_file_is_written(in_project: Path, data, how: str) -> None:
-    from kg.outputs import check_folder, write_text
+    from kg.dataset.outputs import check_folder, write_text
 
     shipped = data.draw(
         st.sampled_from([str(p.relative_to(in_project)) for p in shipped_files(in_project) if p.is_file()])
@@ -455,7 +455,7 @@ def test_no_spelling_of_a_shipped_file_is_written(in_project: Path, data, how: s
     below=st.sampled_from(["", "new", "new/deeper"]),
 )
 def test_no_folder_inside_the_shipped_graph_is_written(in_project: Path, folder: str, below: str) -> None:
-    from kg.outputs import check_folder, write_text
+    from kg.dataset.outputs import check_folder, write_text
 
     with pytest.raises(KGError, match="shipped graph"):
         check_folder(in_project / folder / below)
@@ -466,7 +466,7 @@ def test_no_folder_inside_the_shipped_graph_is_written(in_project: Path, folder:
 @SETTINGS
 @given(old=st.binary(max_size=2000), new=st.binary(max_size=2000), fail=st.booleans())
 def test_a_write_replaces_whole_or_not_at_all(tmp_path: Path, old: bytes, new: bytes, fail: bool) -> None:
-    from kg.outputs import atomic_file
+    from kg.dataset.outputs import atomic_file
 
     with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
         target, partner = Path(scratch, "out.bin"), Path(scratch, "partner.bin")
@@ -483,7 +483,7 @@ def test_a_write_replaces_whole_or_not_at_all(tmp_path: Path, old: bytes, new: b
 
 
 def test_a_symlink_to_a_user_file_is_written_through_and_kept(tmp_path: Path) -> None:
-    from kg.outputs import write_text
+    from kg.dataset.outputs import write_text
 
     real, link = tmp_path / "real.txt", tmp_path / "link.txt"
     real.write_text("old")
@@ -556,8 +556,9 @@ def test_graph_and_export_refuse_unknown_suffixes(project: Path, tmp_path: Path)
 
 @given(suffix=st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.", max_size=8))
 def test_output_formats_come_only_from_known_suffixes(suffix: str) -> None:
-    from kg import export, netexport
-    from kg.cli_export import _format_for
+    from kg.cli.export import _format_for
+    from kg.graph import files as netexport
+    from kg.publish import rdf as export
 
     path = Path(f"out.{suffix}")
     for table, by_suffix in (
@@ -630,7 +631,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_docs_refuse_a_file_linked_to_the_shipped_graph(in_project: Path, tmp_path: Path) -> None:
-    from kg.ontology_docs import PAGE, write_docs
+    from kg.publish.docs import PAGE, write_docs
 
     os.link(in_project / "ontology.ttl", tmp_path / PAGE)
     with pytest.raises(KGError, match=r"is a link to ontology\.ttl"):
@@ -720,7 +721,7 @@ def test_a_damaged_store_says_so_and_rebuild_repairs_it(
 def test_any_damaged_file_is_caught_and_rebuilt(pristine: tuple[Path, str], tmp_path: Path, data, action: str) -> None:
     import pyoxigraph as ox
 
-    from kg.store import build_store, open_store
+    from kg.dataset.store import build_store, open_store
 
     with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
         store = damaged_copy(pristine, Path(scratch))

@@ -26,14 +26,14 @@ from hypothesis import strategies as st
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
-from kg import parse_cache
-from kg.describe import describe_entity
+from kg.dataset import cache as parse_cache
+from kg.engines.remote import Endpoint, RemoteError, RemoteTimeout, request
 from kg.errors import KGError
-from kg.namespaces import ENTITIES_GRAPH, QDO
-from kg.ontology_docs import PAGE, render_docs
-from kg.remote import Endpoint, RemoteError, RemoteTimeout, request
-from kg.results import Rows, format_markdown, format_table
-from kg.stats import compute_stats, format_stats
+from kg.publish.docs import PAGE, render_docs
+from kg.query.results import Rows, format_markdown, format_table
+from kg.report.describe import describe_entity
+from kg.report.stats import compute_stats, format_stats
+from kg.vocab.namespaces import ENTITIES_GRAPH, QDO
 from tests.conftest import ROOT
 
 SDO = Namespace("https://schema.org/")
@@ -434,7 +434,7 @@ def test_commands_print_no_control_characters_on_a_terminal(tmp_path: Path) -> N
 
 
 def test_csv_json_and_turtle_keep_the_data_exact() -> None:
-    from kg.results import format_delimited, format_json
+    from kg.query.results import format_delimited, format_json
 
     data = Rows(["name"], [(Literal(ESC_LABEL),)])
     assert ESC_LABEL in format_delimited(data, ",")
@@ -578,7 +578,7 @@ def test_the_cache_stays_bounded(cache: Path, tmp_path: Path, monkeypatch: pytes
 def test_inferred_graphs_share_the_bound_and_a_damaged_one_is_recomputed(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from kg.reasoning import inferred_graph
+    from kg.query.reasoning import inferred_graph
 
     def data(n: int) -> Dataset:
         ds = Dataset()

@@ -1,8 +1,8 @@
 """Hostile query texts and parameters: one text means one thing to every engine, nothing reaches the network,
 and memory and time are bounded (issue 14, sections 1, 2, 4 and 9).
 
-Two independent barriers keep Oxigraph offline: the check of the one normalised text (kg.query.prepare),
-and a worker process with no network (kg.limits.isolate_network). Each is tested with the other switched
+Two independent barriers keep Oxigraph offline: the check of the one normalised text (kg.engines.safety.prepare),
+and a worker process with no network (kg.engines.limits.isolate_network). Each is tested with the other switched
 off, against a live listener that must receive nothing; a control shows the listener would see a leak.
 """
 
@@ -22,14 +22,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Dataset, Literal, URIRef
 
-from kg import limits, oxigraph_worker
+from kg.dataset.load import load_dataset
+from kg.engines import limits, oxigraph_worker
+from kg.engines.oxigraph import execute as oxigraph_execute
+from kg.engines.oxigraph import store_of
+from kg.engines.safety import MAX_NESTING, normalise, prepare
 from kg.errors import KGError, MemoryLimitExceeded, QueryError, QueryTimeout
-from kg.loader import load_dataset
-from kg.namespaces import ART
-from kg.oxigraph_engine import execute as oxigraph_execute
-from kg.oxigraph_engine import store_of
-from kg.query import MAX_NESTING, normalise, prepare, run_query
-from kg.saved import find_saved
+from kg.query.saved import find_saved
+from kg.query.sparql import run_query
+from kg.vocab.namespaces import ART
 
 SLOW_EXAMPLES = settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]

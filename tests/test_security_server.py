@@ -34,9 +34,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kg.limits import MiB
-from kg.server import SparqlServer, escape
-from kg.workers import QueryPool
+from kg.engines.limits import MiB
+from kg.serve.http import SparqlServer, escape
+from kg.serve.pool import QueryPool
 
 pytestmark = pytest.mark.server
 

@@ -26,10 +26,10 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from kg.negotiation import choose
-from kg.project import queries_dir
-from kg.server import SD, SparqlServer
-from kg.workers import QueryPool
+from kg.dataset.paths import queries_dir
+from kg.serve.http import SD, SparqlServer
+from kg.serve.negotiation import choose
+from kg.serve.pool import QueryPool
 from tests.conftest import ROOT, missing_tool
 
 pytestmark = [
@@ -550,7 +550,7 @@ def test_workbench_assets_are_ours(endpoint: str) -> None:
 
 @pytest.fixture(scope="module")
 def oxigraph_endpoint() -> Iterator[str]:
-    from kg.engines import DatasetSpec
+    from kg.dataset.spec import DatasetSpec
 
     yield from _serve(QueryPool(DatasetSpec(engine="oxigraph"), size=2, timeout=TIMEOUT, max_rows=MAX_ROWS))
 

@@ -170,9 +170,9 @@ def test_a_previous_corpus_is_reused_or_replaced(tmp_path: Path) -> None:
 def test_both_engines_agree_on_every_saved_question_at_10k(corpus: Path) -> None:
     from test_engines import _answers
 
-    from kg.loader import load_dataset
-    from kg.project import shipped_sources
-    from kg.saved import saved_queries
+    from kg.dataset.load import load_dataset
+    from kg.dataset.paths import shipped_sources
+    from kg.query.saved import saved_queries
 
     sources = shipped_sources(corpus)
     mine, theirs = load_dataset(sources=sources), load_dataset(sources=sources, engine="oxigraph")

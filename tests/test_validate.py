@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.validation import validate
+from kg.quality.shacl import validate
 
 
 def test_shipped_graph_is_clean() -> None:
@@ -70,7 +70,7 @@ MUTATIONS = {
         "qd:Shandong qdo:locatedIn qd:China .\nqd:Jinan qdo:locatedIn qd:China .",
         "backing",
     ),
-    # the second fidelity pass: each kind of claim-more-than-the-quote defect the audit found (kg/fidelity.py)
+    # the second fidelity pass: each kind of claim-more-than-the-quote defect the audit found (kg/quality/fidelity.py)
     "timeframe not in the quote": (
         "a002.ttl",
         'qdo:valueText "12%" ;',
@@ -176,8 +176,8 @@ def test_unknown_file_in_triples_folder_is_an_error(project_copy: Path) -> None:
 
 
 def test_remote_jsonld_context_is_never_fetched(tmp_path: Path, listener) -> None:
+    from kg.dataset.load import load_dataset
     from kg.errors import InputError
-    from kg.loader import load_dataset
 
     url, received = listener
     doc = tmp_path / "remote.jsonld"

@@ -25,11 +25,11 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS, XSD
 
+from kg.dataset.resolve import resolve_entity
 from kg.errors import QueryError, ResolveError
-from kg.namespaces import QDO
-from kg.parameters import ANY, Parameter, parameters_of
-from kg.resolve import resolve_entity
-from kg.saved import SavedQuery, saved_bindings, saved_queries
+from kg.query.params import ANY, Parameter, parameters_of
+from kg.query.saved import SavedQuery, saved_bindings, saved_queries
+from kg.vocab.namespaces import QDO
 from tests.conftest import ROOT
 
 SERVER, BROWSER = pytest.mark.server, pytest.mark.browser
@@ -404,7 +404,7 @@ def test_labels_route_writes_only_well_formed_iris(served: Served) -> None:
 
 
 def test_the_page_is_packaged() -> None:
-    """pyproject's package data names every file of kg/static, so that an installed kg serves the page."""
+    """pyproject's package data names every file of kg/serve/static, so that an installed kg serves the page."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = project["tool"]["setuptools"]["package-data"]["kg"]
     packaged = {path for pattern in patterns for path in (ROOT / "kg").glob(pattern)}
@@ -432,7 +432,7 @@ def test_the_form_shows_each_parameter_with_its_declared_type_default_and_help()
 
 
 def test_form_values_are_typed_and_checked_by_kg_saved(ds: Dataset) -> None:
-    """The server binds what a page sends exactly as `kg query --param` does (kg.saved), blanks trimmed."""
+    """The server binds what a page sends exactly as `kg query --param` does (kg.query.saved), blanks trimmed."""
     question = saved_queries()["figures-by-year"]
     resolve = lambda name: resolve_entity(ds, name)  # noqa: E731
     assert saved_bindings(question, {"year": " 2019 "}, resolve) == {"year_param": Literal("2019", datatype=XSD.gYear)}

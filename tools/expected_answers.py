@@ -15,10 +15,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from answers import EXPECTED, answer_text, expected_path  # noqa: E402
 
-from kg.loader import load_dataset  # noqa: E402
-from kg.query import run_query  # noqa: E402
-from kg.results import rows  # noqa: E402
-from kg.saved import saved_queries  # noqa: E402
+from kg.dataset.load import load_dataset  # noqa: E402
+from kg.query.results import rows  # noqa: E402
+from kg.query.saved import saved_queries  # noqa: E402
+from kg.query.sparql import run_query  # noqa: E402
 
 
 def main() -> int:

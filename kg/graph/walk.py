@@ -1,0 +1,234 @@
+"""The part of a big graph a focus view needs, fetched by walking out from the centre.
+
+Converting a whole million-triple dataset to networkx to show twenty nodes would take minutes, and
+a remote endpoint cannot be converted at all. So `kg graph --focus` walks out from the centre
+with a few lookups per level, keeping the neighbourhood rule of ``kg.graph.views.neighbourhood``
+(links followed both ways; a hub, other than the centre, with more than ``hub_limit``
+neighbours is shown but not walked through), and gathers what the drawing needs: every statement
+of each node reached, the labels of what those statements name, one incoming link per source graph
+(so a node's sources are complete), the reifications carrying the evidence of links among them,
+the short names of the source graphs, the ontology (for class and property labels) and how common
+each class is (to pick a node's most specific class as the whole graph would).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+
+from kg.graph.convert import is_ontology_term
+from kg.vocab.namespaces import ONTOLOGY_IRI, QDO, bind_prefixes
+
+Quad = tuple[object, object, object, object]
+_NOT_LINKS = frozenset({RDF.type, RDF.subject, RDF.predicate, RDF.object})
+_BATCH = 200
+LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+CLASS_COUNTS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t FILTER(isIRI(?t)) } GROUP BY ?t"
+
+
+class QuadSource(Protocol):
+    """Where the walk reads from: a local Dataset (either engine) or a remote endpoint."""
+
+    def outgoing(self, nodes: list[object]) -> Iterable[Quad]: ...
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]: ...
+    def statements_between(self, nodes: list[object]) -> list[object]: ...
+    def labels(self, nodes: list[object]) -> Iterable[Quad]: ...
+    def incoming_sample(self, nodes: list[object]) -> Iterable[Quad]: ...
+    def ontology(self) -> Iterable[Quad]: ...
+    def class_counts(self) -> Counter: ...
+
+
+def _is_link(p: object, o: object) -> bool:
+    return p not in _NOT_LINKS and isinstance(o, (URIRef, BNode)) and not is_ontology_term(o)
+
+
+@dataclass
+class LocalSource:
+    """A Dataset read through rdflib's triple API (rdflib's own store or Oxigraph's)."""
+
+    ds: Dataset
+
+    def outgoing(self, nodes: list[object]) -> Iterator[Quad]:
+        for n in nodes:
+            yield from self.ds.quads((n, None, None, None))  # type: ignore[arg-type]
+
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]:
+        """Each node's distinct neighbours; more than ``limit`` of them marks a hub, so the rest are not read."""
+        return {n: self._neighbours_of(n, limit) for n in nodes}
+
+    def _neighbours_of(self, node: object, limit: int | None) -> list[object]:
+        found: dict[object, None] = {}
+        pairs = ((o, p) for _, p, o in self.ds.triples((node, None, None)))  # type: ignore[arg-type]
+        back = ((s, p) for s, p, _ in self.ds.triples((None, None, node)))  # type: ignore[arg-type]
+        for other, p in _chain(pairs, back):
+            if _is_link(p, other) and not self._is_statement(other):
+                found[other] = None
+                if limit is not None and len(found) > limit:
+                    break
+        return list(found)
+
+    def _is_statement(self, node: object) -> bool:
+        return (node, RDF.type, RDF.Statement) in self.ds
+
+    def statements_between(self, nodes: list[object]) -> list[object]:
+        inside = set(nodes)
+        found = []
+        for n in nodes:
+            for st in self.ds.subjects(RDF.subject, n):  # type: ignore[arg-type]
+                if any(o in inside for o in self.ds.objects(st, RDF.object)):
+                    found.append(st)
+        return found
+
+    def labels(self, nodes: list[object]) -> Iterator[Quad]:
+        for n in nodes:
+            for prop in LABELS:
+                yield from self.ds.quads((n, prop, None, None))  # type: ignore[arg-type]
+
+    def incoming_sample(self, nodes: list[object]) -> Iterator[Quad]:
+        for n in nodes:
+            graphs: set[object] = set()
+            for quad in self.ds.quads((None, None, n, None)):  # type: ignore[arg-type]
+                if quad[1] not in _NOT_LINKS and quad[3] not in graphs and not self._is_statement(quad[0]):
+                    graphs.add(quad[3])
+                    yield quad
+
+    def ontology(self) -> Iterator[Quad]:
+        return self.ds.quads((None, None, None, ONTOLOGY_IRI))  # type: ignore[arg-type]
+
+    def class_counts(self) -> Counter:
+        from kg.query.results import rows
+        from kg.query.sparql import run_query
+
+        return Counter({t: int(n) for t, n in rows(run_query(self.ds, CLASS_COUNTS)).rows})  # type: ignore[call-overload]
+
+
+def _chain(*parts: Iterable) -> Iterator:
+    for part in parts:
+        yield from part
+
+
+@dataclass
+class RemoteSource:
+    """A SPARQL endpoint read with a handful of queries per level of the walk."""
+
+    endpoint: object  # kg.engines.remote.Endpoint
+
+    def _select(self, text: str) -> list[tuple]:
+        from kg.query.results import rows
+
+        return [tuple(r) for r in rows(self.endpoint.query(text)).rows]  # type: ignore[attr-defined]
+
+    def outgoing(self, nodes: list[object]) -> Iterator[Quad]:
+        for i in range(0, len(nodes), _BATCH):
+            values = " ".join(n.n3() for n in nodes[i : i + _BATCH] if isinstance(n, URIRef))  # type: ignore[attr-defined]
+            if values:
+                yield from self._select(
+                    f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+                )
+
+    def neighbours(self, nodes: list[object], limit: int | None) -> dict[object, list[object]]:
+        """One query per batch of nodes (not per node: a level can hold thousands); a hub's neighbours
+        beyond ``limit`` + 1 are dropped here rather than at the server, which cannot limit per node."""
+        found: dict[object, dict[object, None]] = {n: {} for n in nodes}
+        skip = ", ".join(p.n3() for p in _NOT_LINKS)
+        for values in self._batches(nodes):
+            text = (
+                f"SELECT DISTINCT ?n ?m WHERE {{ VALUES ?n {{ {values} }} {{ ?n ?p ?m }} UNION {{ ?m ?p ?n }} "
+                f"FILTER((isIRI(?m) || isBlank(?m)) && ?p NOT IN ({skip})) "
+                "FILTER NOT EXISTS { ?m a rdf:Statement } }"
+            )
+            for n, m in self._select(text):
+                near = found.get(n)
+                if near is not None and not is_ontology_term(m) and (limit is None or len(near) <= limit):
+                    near[m] = None
+        return {n: list(near) for n, near in found.items()}
+
+    def statements_between(self, nodes: list[object]) -> list[object]:
+        inside = set(nodes)
+        found: dict[object, None] = {}
+        for values in self._batches(nodes):  # the far end is checked here: an IN list of every node is quadratic
+            text = f"SELECT ?st ?b WHERE {{ VALUES ?a {{ {values} }} ?st rdf:subject ?a ; rdf:object ?b }}"
+            found.update((st, None) for st, b in self._select(text) if b in inside)
+        return list(found)
+
+    def labels(self, nodes: list[object]) -> Iterator[Quad]:
+        props = ", ".join(p.n3() for p in LABELS)
+        for values in self._batches(nodes):
+            yield from self._select(
+                f"SELECT ?s ?p ?o ?g {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({props})) }}"
+            )
+
+    def incoming_sample(self, nodes: list[object]) -> Iterator[Quad]:
+        skip = ", ".join(p.n3() for p in _NOT_LINKS)
+        for values in self._batches(nodes):
+            text = (  # one real triple per (node, graph): subject and predicate sampled together, as one string
+                'SELECT ?o ?g (SAMPLE(CONCAT(STR(?x), " ", STR(?q))) AS ?xq) '
+                f"{{ VALUES ?o {{ {values} }} GRAPH ?g {{ ?x ?q ?o }} FILTER(isIRI(?x) && ?q NOT IN ({skip})) "
+                "FILTER NOT EXISTS { ?x a rdf:Statement } } GROUP BY ?o ?g"
+            )
+            for o, g, xq in self._select(text):
+                x, q = str(xq).split(" ", 1)
+                yield URIRef(x), URIRef(q), o, g
+
+    @staticmethod
+    def _batches(nodes: list[object]) -> Iterator[str]:
+        iris = [n for n in nodes if isinstance(n, URIRef)]
+        for i in range(0, len(iris), _BATCH):
+            yield " ".join(n.n3() for n in iris[i : i + _BATCH])
+
+    def ontology(self) -> Iterator[Quad]:
+        for s, p, o in self._select(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{ONTOLOGY_IRI}> {{ ?s ?p ?o }} }}"):
+            yield s, p, o, ONTOLOGY_IRI
+
+    def class_counts(self) -> Counter:
+        return Counter({t: int(n) for t, n in self._select(CLASS_COUNTS)})  # type: ignore[call-overload]
+
+
+@dataclass
+class Walk:
+    """What the walk found: the dataset to convert, the hubs it did not walk through, class frequencies."""
+
+    dataset: Dataset
+    hubs: set[str]
+    class_use: Counter
+
+
+def walk(source: QuadSource, centre: URIRef, depth: int, hub_limit: int | None) -> Walk:
+    """Fetch the neighbourhood of ``centre`` (``depth`` links, hubs not walked through) as a small Dataset."""
+    seen: dict[object, None] = {centre: None}
+    hubs: set[str] = set()
+    frontier: list[object] = [centre]
+    for level in range(depth):
+        nxt = []
+        near = source.neighbours(frontier, None if level == 0 else hub_limit)  # level 0: the centre alone
+        for n in frontier:
+            found = near[n]
+            if level and hub_limit is not None and len(found) > hub_limit:
+                hubs.add(str(n))
+                continue
+            for m in found:
+                if m not in seen:
+                    seen[m] = None
+                    nxt.append(m)
+        frontier = nxt
+    nodes = list(seen)
+    quads = list(source.outgoing(nodes))
+    statements = source.statements_between(nodes)
+    quads += source.outgoing(statements)
+    named = {q[2] for q in quads if isinstance(q[2], URIRef) and q[2] not in seen and not is_ontology_term(q[2])}
+    quads += source.labels(sorted(named, key=str))  # what records and attributes name (indicators, ...)
+    quads += source.incoming_sample(nodes)  # one link per source graph: which articles mention each node
+    graphs = sorted({q[3] for q in quads if isinstance(q[3], URIRef)} - {ONTOLOGY_IRI}, key=str)
+    quads += [q for q in source.outgoing(graphs) if q[1] == QDO.shortId]
+    quads += list(source.ontology())
+    ds = Dataset(default_union=True)
+    bind_prefixes(ds)
+    for s, p, o, g in quads:
+        if isinstance(s, (URIRef, BNode)) and isinstance(p, URIRef) and isinstance(o, (URIRef, BNode, Literal)):
+            (ds.graph(g) if isinstance(g, URIRef) else ds.default_graph).add((s, p, o))  # type: ignore[arg-type]
+    return Walk(ds, hubs, source.class_counts())
