@@ -13,7 +13,8 @@ stays cheap for the CLI:
 - ``resolve_entity(ds, name)`` — the IRI a label, alias, CURIE or IRI names.
 - ``saved_queries()`` — the competency questions in ``queries/``, by name (``saved_queries()["plan-targets"].text``).
 - ``validate()`` — SHACL and the project's checks; ``report.ok``, ``report.findings``.
-- ``project_root()`` — the checkout holding the data (articles' ``qdo:sourceFile`` is relative to it).
+- ``project_root()`` — the folder holding the data: the checkout, or the copy installed with the package
+  (articles' ``qdo:sourceFile`` is relative to it).
 - ``rdf_to_nx(ds)``, ``neighbourhood(g, name, depth)``, ``paths_between(g, a, b)``, ``centrality(g)`` —
   networkx views (nodes named by IRI, CURIE, label or alias); ``draw(g, path=None, fmt="svg")`` — a static
   figure (Graphviz; SVG/PNG/PDF, shown inline in Jupyter); ``notebook_view(g, title)``,

@@ -2,10 +2,11 @@
 
 Every command that writes where the user says (``kg query -o``, ``--update-copy``, ``kg export -o``,
 ``kg graph -o``, ``kg docs -o``, ``kg build --store``) goes through here. A target is refused when it
-is a shipped file (ontology.ttl, shapes.ttl, anything in data/ or queries/) by its real path, with
-symlinks and ``..`` resolved, or by identity (same device and inode: a hard link, or another spelling
-on a case-insensitive file system). A file is written to a temporary file beside it, flushed to disk
-and renamed over the target in one step, so a hard link elsewhere is never written through and an
+is a shipped file (ontology.ttl, shapes.ttl, anything in data/ or queries/ of the project root in use:
+a checkout, or the copy installed with the package) by its real path, with symlinks and ``..``
+resolved, or by identity (same device and inode: a hard link, or another spelling on a
+case-insensitive file system). A file is written to a temporary file beside it, flushed to disk and
+renamed over the target in one step, so a hard link elsewhere is never written through and an
 interrupted write leaves the old file as it was.
 """
 

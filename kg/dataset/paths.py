@@ -15,17 +15,23 @@ from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, art
 ARTICLE_FILE = re.compile(r"^(a\d{3,})\.ttl$")
 
 
+PACKAGE = Path(__file__).resolve().parents[1]
+#: The copy of the project files a wheel carries (setup.py puts it there); a checkout has them around the package.
+INSTALLED = PACKAGE / "_project"
+
+
 def project_root() -> Path:
-    """The folder holding ``ontology.ttl``: ``$KG_ROOT``, else the source checkout this package is in."""
+    """The folder holding ``ontology.ttl``: ``$KG_ROOT``; else the checkout this package is in (a source tree or
+    an editable install), so that edits there count; else the copy installed with the package."""
     env = os.environ.get("KG_ROOT")
     candidates = [Path(env)] if env else []
-    candidates.append(Path(__file__).resolve().parents[2])
+    candidates += [PACKAGE.parent, INSTALLED]
     for c in candidates:
         if (c / "ontology.ttl").is_file() and (c / "data" / "triples").is_dir():
             return c
     raise InputError(
         "cannot find the project files (ontology.ttl, data/triples/); "
-        "install with 'pip install -e .' from a checkout or set KG_ROOT to the checkout"
+        "reinstall the package (pip install . or pip install -e . from a checkout) or set KG_ROOT to a checkout"
     )
 
 
