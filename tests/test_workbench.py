@@ -482,14 +482,14 @@ def test_table_and_graph_are_tabs_and_the_graph_fits_the_window(opened, tmp_path
 def test_the_url_holds_the_question_and_opening_it_runs_it_again(opened) -> None:
     wb = opened()
     wb.page.select_option("#examples", "entity-aliases")
-    wb.page.get_by_label("entity").fill("Haier")
+    wb.page.get_by_label("entity").fill("Hisense")
     wb.answer(lambda: wb.page.click("#run"))
     shared = wb.page.url
-    assert shared.endswith("#saved=entity-aliases&entity=Haier")
+    assert shared.endswith("#saved=entity-aliases&entity=Hisense")
     again = opened(shared[len(wb.base) :])
     again.answer()
     assert again.page.input_value("#examples") == "entity-aliases"
-    assert again.page.get_by_label("entity").input_value() == "Haier"
+    assert again.page.get_by_label("entity").input_value() == "Hisense"
     assert again.rows() == wb.rows()
 
     query = "SELECT ?enterprise WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?enterprise }\nORDER BY ?enterprise"
