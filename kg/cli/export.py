@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from kg.cli.options import DATA_OPTION, limit_options, resolve_limits
+from kg.vocab.formats import EXPORT_FORMATS
 
 
 def _format_for(fmt: str | None, output: Path | None) -> str:
@@ -23,7 +24,7 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["turtle", "trig", "nquads", "nt", "jsonld", "xml"]),
+    type=click.Choice(EXPORT_FORMATS),
     default=None,
     help="turtle (default, or from the -o suffix), trig, nquads, nt, jsonld, xml. "
     "trig, nquads and jsonld keep the named graphs; the others write their union.",

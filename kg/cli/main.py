@@ -17,6 +17,7 @@ from kg.cli import serve as cli_serve
 from kg.cli.options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError, MemoryLimitExceeded, QueryError
 from kg.report.terminal import PrintableFormatter, printable
+from kg.vocab.formats import GRAPH_RESULT_FORMATS, TABLE_FORMATS
 
 if TYPE_CHECKING:
     from kg.query.saved import SavedQuery
@@ -128,7 +129,7 @@ def _parse_param(saved, resolve, raw: str):
         raise QueryError("--param " + str(exc).removeprefix("parameter ")) from None
 
 
-QUERY_FORMATS = ["table", "csv", "tsv", "json", "xml", "md", "turtle", "nt", "jsonld"]
+QUERY_FORMATS = [*TABLE_FORMATS, *GRAPH_RESULT_FORMATS]
 
 
 def _query_text(query: str | None, file: Path | None):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDFS, SKOS
 
 from kg.engines.remote import Endpoint
 from kg.errors import ResolveError
 from kg.vocab.namespaces import DATA_BASE, PREFIXES
-
-_LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, RDFS.label)
+from kg.vocab.terms import LABEL_PROPERTIES, NAME_PROPERTIES
 
 
 def _norm(text: str) -> str:
@@ -19,8 +17,8 @@ def _norm(text: str) -> str:
 
 
 def label_of(ds: Graph, node: URIRef) -> str:
-    """The preferred label of a node (skos:prefLabel, else rdfs:label, else its CURIE)."""
-    for prop in (SKOS.prefLabel, RDFS.label):
+    """The preferred label of a node (kg.vocab.terms.LABEL_PROPERTIES in order, else its CURIE)."""
+    for prop in LABEL_PROPERTIES:
         for value in ds.objects(node, prop):
             return str(value)
     return curie(node)
@@ -57,7 +55,7 @@ def candidates(ds: Graph, name: str) -> list[URIRef]:
         return [iri]
     wanted = _norm(name)
     by_label: list[URIRef] = []
-    for prop in _LABELS:
+    for prop in NAME_PROPERTIES:
         for s, _, o in ds.triples((None, prop, None)):
             if isinstance(s, URIRef) and _norm(str(o)) == wanted and s not in by_label:
                 by_label.append(s)
@@ -85,7 +83,9 @@ def resolve_entity(ds: Graph, name: str) -> URIRef:
 def _suggest(ds: Graph, name: str) -> str:
     import difflib
 
-    labels = {str(o): s for prop in _LABELS for s, _, o in ds.triples((None, prop, None)) if isinstance(s, URIRef)}
+    labels = {
+        str(o): s for prop in NAME_PROPERTIES for s, _, o in ds.triples((None, prop, None)) if isinstance(s, URIRef)
+    }
     close = difflib.get_close_matches(name, list(labels), n=3, cutoff=0.6)
     lowered = {k.casefold(): k for k in labels}
     close += [lowered[k] for k in difflib.get_close_matches(name.casefold(), list(lowered), n=3, cutoff=0.6)]

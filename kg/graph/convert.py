@@ -41,9 +41,8 @@ from rdflib.term import Node
 from kg.dataset.resolve import curie
 from kg.errors import KGError
 from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_BASE, QDO, STANDARD_VOCABULARIES
+from kg.vocab.terms import LABEL_PROPERTIES, RECORD_CLASSES
 
-RECORD_CLASSES = frozenset({QDO.Observation, QDO.Target, QDO.PostHolding})
-_LABEL_PROPS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 _DESCRIPTION_PROPS = (DCTERMS.description, SKOS.definition, QDO.evidence)
 _SEP = " | "
 
@@ -146,7 +145,7 @@ class _Converter:
         return self.ids[node]
 
     def term_label(self, node: Node) -> str:
-        for prop in _LABEL_PROPS:
+        for prop in LABEL_PROPERTIES:
             for value in self.ctx.objects(node, prop):
                 return str(value)
         if isinstance(node, URIRef):
@@ -171,7 +170,7 @@ class _Converter:
         return ordered[0] if ordered else None
 
     def node_label(self, node: Node, kind: str) -> str:
-        for prop in _LABEL_PROPS:
+        for prop in LABEL_PROPERTIES:
             for value in self.ctx.objects(node, prop):
                 return str(value)
         if kind == "record":

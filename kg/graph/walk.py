@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from rdflib import BNode, Dataset, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.namespace import RDF
 
 from kg.graph.convert import is_ontology_term
 from kg.vocab.namespaces import ONTOLOGY_IRI, QDO, bind_prefixes
+from kg.vocab.terms import LABEL_PROPERTIES
 
 Quad = tuple[object, object, object, object]
 _NOT_LINKS = frozenset({RDF.type, RDF.subject, RDF.predicate, RDF.object})
 _BATCH = 200
-LABELS = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 CLASS_COUNTS = "SELECT ?t (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?t FILTER(isIRI(?t)) } GROUP BY ?t"
 
 
@@ -86,7 +86,7 @@ class LocalSource:
 
     def labels(self, nodes: list[object]) -> Iterator[Quad]:
         for n in nodes:
-            for prop in LABELS:
+            for prop in LABEL_PROPERTIES:
                 yield from self.ds.quads((n, prop, None, None))  # type: ignore[arg-type]
 
     def incoming_sample(self, nodes: list[object]) -> Iterator[Quad]:
@@ -157,7 +157,7 @@ class RemoteSource:
         return list(found)
 
     def labels(self, nodes: list[object]) -> Iterator[Quad]:
-        props = ", ".join(p.n3() for p in LABELS)
+        props = ", ".join(p.n3() for p in LABEL_PROPERTIES)
         for values in self._batches(nodes):
             yield from self._select(
                 f"SELECT ?s ?p ?o ?g {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} FILTER(?p IN ({props})) }}"

@@ -38,6 +38,7 @@ from kg.dataset.paths import ARTICLE_FILE, project_root
 from kg.dataset.resolve import curie
 from kg.engines.terms import LANG_STRING_TYPES, check_quads, graph_from_ox, show_term, term_from_ox
 from kg.errors import KGError
+from kg.vocab.formats import BY_SUFFIX, EXPORT_FORMATS, RDF_FORMATS
 from kg.vocab.namespaces import (
     ENTITIES_GRAPH,
     GRAPH,
@@ -49,28 +50,11 @@ from kg.vocab.namespaces import (
 )
 
 #: Our format names → rdflib's serializer names.
-FORMATS: dict[str, str] = {
-    "turtle": "turtle",
-    "trig": "trig",
-    "nquads": "nquads",
-    "nt": "nt",
-    "jsonld": "json-ld",
-    "xml": "xml",
-}
+FORMATS: dict[str, str] = {name: RDF_FORMATS[name].rdflib for name in EXPORT_FORMATS}
 #: Formats that keep named graphs; the others flatten to the union.
-QUAD_FORMATS = frozenset({"trig", "nquads", "jsonld"})
+QUAD_FORMATS = frozenset(name for name in EXPORT_FORMATS if RDF_FORMATS[name].quads)
 #: File suffix → format, so ``-o graph.trig`` needs no ``--format``.
-SUFFIXES: dict[str, str] = {
-    ".ttl": "turtle",
-    ".trig": "trig",
-    ".nq": "nquads",
-    ".nt": "nt",
-    ".jsonld": "jsonld",
-    ".json": "jsonld",
-    ".rdf": "xml",
-    ".xml": "xml",
-    ".owl": "xml",
-}
+SUFFIXES: dict[str, str] = {suffix: f.name for suffix, f in BY_SUFFIX.items() if f.name in EXPORT_FORMATS}
 INFERRED_MODES = ("none", "add", "only")
 
 Quad = tuple[Any, Any, Any, URIRef]
@@ -498,14 +482,7 @@ def _sorted_json(value: Any, key: str | None = None) -> Any:
 # --- writing, and proving nothing was lost ---------------------------------------------------------------------
 
 #: Our format names → pyoxigraph's, for writing the line formats and reading every export back.
-OXIGRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
+OXIGRAPH_FORMATS = {name: RDF_FORMATS[name].oxigraph for name in EXPORT_FORMATS}
 #: Where to point a user whose data a format cannot carry, most faithful first.
 _FALLBACKS = ("nquads", "trig", "nt", "turtle", "jsonld", "xml")
 

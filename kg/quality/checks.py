@@ -16,8 +16,8 @@ from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie
 from kg.quality.findings import Finding, article_graphs, curie_or, normalise_space
 from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO, STANDARD_VOCABULARIES
+from kg.vocab.terms import RECORD_CLASSES
 
-RECORD_CLASSES = (QDO.Observation, QDO.DerivedObservation, QDO.Target, QDO.PostHolding, QDO.RecognitionAward)
 DECLARATION_TYPES = (
     OWL.Class,
     OWL.ObjectProperty,

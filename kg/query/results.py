@@ -17,13 +17,13 @@ from rdflib.query import Result
 from kg.dataset.resolve import curie, label_of
 from kg.errors import QueryError
 from kg.report.terminal import one_line
+from kg.vocab.formats import GRAPH_RESULT_FORMATS, RDF_FORMATS, TABLE_FORMATS
 from kg.vocab.namespaces import bind_prefixes
 
 if TYPE_CHECKING:
     import pandas
 
-TABLE_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
-GRAPH_FORMATS = {"turtle": "turtle", "nt": "nt", "jsonld": "json-ld"}
+GRAPH_FORMATS = {name: RDF_FORMATS[name].rdflib for name in GRAPH_RESULT_FORMATS}
 
 Term = URIRef | Literal | BNode | None
 

@@ -15,13 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from rdflib import URIRef
-from rdflib.namespace import SKOS
 
 from kg.dataset.resolve import curie
 from kg.engines.safety import term_text
 from kg.errors import QueryError
 from kg.query.params import parameters_of
 from kg.query.saved import saved_queries
+from kg.vocab.terms import LABEL_PROPERTIES
 
 STATIC = Path(__file__).with_name("static")
 _TYPES = {
@@ -50,6 +50,7 @@ GRAPH_POLICY = (
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 #: IRIs one /labels request may name: the page asks in batches of this many.
 MAX_LABELS = 500
+_RANK = {str(p): n for n, p in enumerate(LABEL_PROPERTIES)}
 
 
 def examples_json() -> str:
@@ -87,21 +88,18 @@ def labels_query(iris: list[str]) -> str:
     values = " ".join(term_text(URIRef(iri)) for iri in iris)
     # A UNION, not a second VALUES for the property: rdflib joins two VALUES blocks before looking anything up,
     # a hundred times slower.
-    return (
-        f"SELECT ?s ?p ?label WHERE {{ VALUES ?s {{ {values} }} "
-        "{ ?s skos:prefLabel ?label BIND (skos:prefLabel AS ?p) } "
-        "UNION { ?s rdfs:label ?label BIND (rdfs:label AS ?p) } }"
-    )
+    branches = " UNION ".join(f"{{ ?s {p.n3()} ?label BIND ({p.n3()} AS ?p) }}" for p in LABEL_PROPERTIES)
+    return f"SELECT ?s ?p ?label WHERE {{ VALUES ?s {{ {values} }} {branches} }}"
 
 
 def labels_json(iris: list[str], answer: bytes) -> bytes:
-    """IRI -> display name: skos:prefLabel before rdfs:label, English before untagged before other languages;
-    else the CURIE (or the IRI itself)."""
+    """IRI -> display name: the first of kg.vocab.terms.LABEL_PROPERTIES, English before untagged before other
+    languages; else the CURIE (or the IRI itself)."""
     best: dict[str, tuple[tuple[int, int], str]] = {}
     for row in json.loads(answer)["results"]["bindings"]:
         label = row["label"]
         rank = (
-            0 if row["p"]["value"] == str(SKOS.prefLabel) else 1,
+            _RANK[row["p"]["value"]],
             {"en": 0, None: 1}.get(label.get("xml:lang"), 2),
         )
         iri = row["s"]["value"]
