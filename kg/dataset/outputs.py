@@ -19,12 +19,12 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
+from kg.dataset.paths import project_root, queries_dir, shapes_path
 from kg.errors import KGError
 
 
 def _shipped() -> tuple[Path, list[Path], list[Path]]:
     """(project root, folders, files) of the shipped graph as real paths; the files include all in the folders."""
-    from kg.dataset.paths import project_root, queries_dir, shapes_path
 
     root = project_root().resolve()
     folders = [root / "data", queries_dir(root)]

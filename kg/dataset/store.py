@@ -31,7 +31,9 @@ from pathlib import Path
 from rdflib import Dataset, URIRef
 
 from kg.dataset.load import expand_paths
+from kg.dataset.outputs import check_folder
 from kg.dataset.paths import shipped_sources
+from kg.engines.oxigraph import NATIVE_FORMATS, as_dataset, bulk_load_files, merge_into_default
 from kg.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -87,7 +89,6 @@ def _sha256(path: Path) -> str:
 
 def _wanted(data: Iterable[Path]) -> dict[str, str | None]:
     """Every file the dataset is made of now → its graph (None for quad files, which name their own)."""
-    from kg.engines.oxigraph import NATIVE_FORMATS
 
     wanted: dict[str, str | None] = {str(s.path.resolve()): str(s.graph) for s in shipped_sources()}
     for path in expand_paths(data):
@@ -267,7 +268,6 @@ def _remove_database(folder: Path) -> None:
 
 def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) -> Changes:
     """Create the store at ``folder``, or bring an existing one up to date with the files (all of it if ``rebuild``)."""
-    from kg.dataset.outputs import check_folder
 
     check_folder(folder)
     data = list(data)
@@ -297,8 +297,6 @@ def _load(folder: Path, changed: list[Entry], dropped: list[Entry], merge: bool,
     """Load the changed sources (replacing their graphs, dropping those of removed ones); record the files left."""
     import pyoxigraph as ox
 
-    from kg.engines.oxigraph import bulk_load_files, merge_into_default
-
     store = ox.Store(str(folder / OXIGRAPH))
     _write_manifest(folder, entries, files=None)  # unfinished until the files are recorded below
     for entry in dropped + changed:
@@ -317,8 +315,6 @@ def _load(folder: Path, changed: list[Entry], dropped: list[Entry], merge: bool,
 def open_store(folder: Path, data: Iterable[Path] = ()) -> Dataset:
     """The store at ``folder`` as a read-only Dataset, refreshed first if its sources changed since the build."""
     import pyoxigraph as ox
-
-    from kg.engines.oxigraph import as_dataset
 
     if not (folder / MANIFEST).exists() and not (folder / OXIGRAPH).exists():
         raise InputError(f"{folder}: no kg store here; create it with: kg build --store {folder}")

@@ -33,6 +33,9 @@ from kg.dataset.outputs import write_bytes
 from kg.engines.limits import expired, remaining
 from kg.errors import KGError
 from kg.graph import style as netstyle
+from kg.graph.html import path_edges
+from kg.graph.names import find_node
+from kg.graph.views import best_path
 
 FORMATS = ("svg", "png", "pdf")
 #: Up to this many nodes ``dot`` draws the figure, above it ``sfdp``. Measured on the shipped graph: dot places
@@ -137,7 +140,6 @@ def to_dot(
 
     ``fixed`` (from ``_fixed``) pins a finished layout: node and link positions, and which link labels stay.
     """
-    from kg.graph.html import path_edges
 
     engine = engine or choose_engine(graph)
     ids = {n: f"n{i}" for i, n in enumerate(sorted(graph))}
@@ -315,8 +317,6 @@ def draw(
     CURIE, label or alias, resolved against ``graph`` (or against ``ds``, a Dataset, when given).
     ``Figure.save(file)`` writes it.
     """
-    from kg.graph.names import find_node
-    from kg.graph.views import best_path
 
     if path is not None:
         a, b = (find_node(graph, name, ds) for name in path)

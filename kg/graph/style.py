@@ -21,6 +21,7 @@ from functools import cache
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDFS
 
+from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie, expand_name
 from kg.vocab.namespaces import QDO
 
@@ -72,7 +73,6 @@ KIND_NAMES = {
 @cache
 def _superclasses() -> dict[URIRef, tuple[URIRef, ...]]:
     """rdfs:subClassOf of the shipped ontology (read once): class → direct superclasses, sorted by CURIE."""
-    from kg.dataset.paths import project_root
 
     onto = Graph()
     onto.parse(project_root() / "ontology.ttl", format="turtle")

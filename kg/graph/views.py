@@ -19,6 +19,7 @@ from rdflib.query import Result
 from kg.errors import KGError
 from kg.graph.convert import rdf_to_nx
 from kg.graph.names import find_node
+from kg.query.sparql import construct_graph
 
 #: Node kinds that link entities without being one: records, articles and literal values.
 ENTITY_KINDS = frozenset({"entity", "resource"})
@@ -109,7 +110,6 @@ def paths_between(
 def query_graph(ds: Dataset, result: Result, **options: object) -> nx.MultiDiGraph:
     """A query's result as a graph: a CONSTRUCT/DESCRIBE result converted with the dataset's labels and sources;
     a SELECT answer as what it names (``answer_view``). Raises KGError, saying why, when nothing is left to draw."""
-    from kg.query.sparql import construct_graph
 
     if result.type in ("CONSTRUCT", "DESCRIBE"):
         view = rdf_to_nx(construct_graph(result), context=ds, **options)  # type: ignore[arg-type]

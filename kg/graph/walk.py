@@ -22,6 +22,8 @@ from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import RDF
 
 from kg.graph.convert import is_ontology_term
+from kg.query.results import rows
+from kg.query.sparql import run_query
 from kg.vocab.namespaces import ONTOLOGY_IRI, QDO, bind_prefixes
 from kg.vocab.terms import LABEL_PROPERTIES
 
@@ -101,8 +103,6 @@ class LocalSource:
         return self.ds.quads((None, None, None, ONTOLOGY_IRI))  # type: ignore[arg-type]
 
     def class_counts(self) -> Counter:
-        from kg.query.results import rows
-        from kg.query.sparql import run_query
 
         return Counter({t: int(n) for t, n in rows(run_query(self.ds, CLASS_COUNTS)).rows})  # type: ignore[call-overload]
 
@@ -119,7 +119,6 @@ class RemoteSource:
     endpoint: object  # kg.engines.remote.Endpoint
 
     def _select(self, text: str) -> list[tuple]:
-        from kg.query.results import rows
 
         return [tuple(r) for r in rows(self.endpoint.query(text)).rows]  # type: ignore[attr-defined]
 

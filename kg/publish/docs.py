@@ -32,6 +32,7 @@ from types import ModuleType
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
+from kg.dataset.outputs import check_folder, write_text
 from kg.dataset.paths import project_root
 from kg.errors import KGError
 from kg.vocab.namespaces import QDO
@@ -333,7 +334,6 @@ def render_docs(ontology: Path | None = None) -> dict[str, str]:
 
 def write_docs(out_dir: Path, ontology: Path | None = None) -> list[Path]:
     """Write the documentation into ``out_dir`` (created if needed); returns the files written."""
-    from kg.dataset.outputs import check_folder, write_text
 
     check_folder(out_dir)
     files = render_docs(ontology)

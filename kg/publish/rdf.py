@@ -38,6 +38,7 @@ from kg.dataset.paths import ARTICLE_FILE, project_root
 from kg.dataset.resolve import curie
 from kg.engines.terms import LANG_STRING_TYPES, check_quads, graph_from_ox, show_term, term_from_ox
 from kg.errors import KGError
+from kg.query.reasoning import inferred_graph
 from kg.vocab.formats import BY_SUFFIX, EXPORT_FORMATS, RDF_FORMATS
 from kg.vocab.namespaces import (
     ENTITIES_GRAPH,
@@ -172,8 +173,6 @@ def select(ds: Dataset, scope: Scope = Scope()) -> list[Quad]:
         if whole:
             quads.extend(_default_quads(ds))
     if scope.inferred != "none":
-        from kg.query.reasoning import inferred_graph
-
         entailed = inferred_graph(ds if whole else _reasoning_input(ds, chosen))
         quads.extend((s, p, o, INFERRED_GRAPH) for s, p, o in entailed)
     return quads

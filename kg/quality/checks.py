@@ -14,6 +14,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF
 
 from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie
+from kg.quality.fidelity import FIDELITY_CHECKS
 from kg.quality.findings import Finding, article_graphs, curie_or, normalise_space
 from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO, STANDARD_VOCABULARIES
 from kg.vocab.terms import RECORD_CLASSES
@@ -210,7 +211,6 @@ CHECKS: dict[str, Callable[[Dataset, Path], Iterator[Finding]]] = {
 
 def run_checks(ds: Dataset, root: Path | None = None) -> list[Finding]:
     """Run every project check (kg.quality.fidelity's too); an empty list means the data is clean."""
-    from kg.quality.fidelity import FIDELITY_CHECKS
 
     root = root or project_root()
     return [f for check in [*CHECKS.values(), *FIDELITY_CHECKS.values()] for f in check(ds, root)]
