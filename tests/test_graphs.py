@@ -15,10 +15,11 @@ from click.testing import CliRunner
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kg.cli.graph import default_output, register
+from kg.cli.graph import register
 from kg.errors import KGError
 from kg.graph import layout as netlayout
 from kg.graph import style as netstyle
+from kg.graph.compose import default_output
 from kg.graph.convert import is_ontology_term, rdf_to_nx
 from kg.graph.files import node_link_json, read_node_link_json, write_graph
 from kg.graph.html import notebook_view, render_html
