@@ -20,6 +20,8 @@ stays cheap for the CLI:
   figure (Graphviz; SVG/PNG/PDF, shown inline in Jupyter); ``notebook_view(g, title)``,
   ``write_html(g, path, title)``, ``write_graph(g, path, fmt)``.
 - ``export_rdf(ds, fmt, ExportScope(...))`` — deterministic Turtle, TriG, N-Quads, N-Triples, JSON-LD, RDF/XML.
+- ``compose_view(ViewRequest(focus="COSMOPlat", depth=2), ds)`` / ``write_view(view, path, fmt)`` — a view as
+  ``kg graph`` makes it (whole graph, focus walk, path, a query's answer; class and predicate filters) and its file.
 - ``Endpoint(url).query(text)`` / ``push(store_url)`` — a remote SPARQL server; ``focus_walk(source, iri, depth,
   hub_limit)`` — the part of a big graph a focus view needs.
 """
@@ -57,6 +59,9 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
     "Endpoint": "kg.engines.remote",
     "push": "kg.publish.push",
     "focus_walk": ("kg.graph.walk", "walk"),
+    "ViewRequest": "kg.graph.compose",
+    "compose_view": "kg.graph.compose",
+    "write_view": "kg.graph.compose",
 }
 
 __all__ = ["__version__", *sorted(_API)]
