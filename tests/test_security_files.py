@@ -546,7 +546,9 @@ def test_graph_and_export_refuse_unknown_suffixes(project: Path, tmp_path: Path)
     one_line_error(
         kg("graph", "--format", "html", "-o", str(project / "data" / "triples" / "a000.ttl"), env=env), "shipped"
     )
-    one_line_error(kg("export", "-o", str(tmp_path / "graph.txt"), env=env), "unknown suffix '.txt'", ".ttl, .turtle, .trig")
+    one_line_error(
+        kg("export", "-o", str(tmp_path / "graph.txt"), env=env), "unknown suffix '.txt'", ".ttl, .turtle, .trig"
+    )
     assert kg("export", "--format", "nt", "-o", str(tmp_path / "graph.txt"), env=env).returncode == 0
     assert (
         kg("graph", "--focus", "Haier", "--format", "html", "-o", str(tmp_path / "view.txt"), env=env).returncode == 0
