@@ -1,8 +1,9 @@
-"""Shared fixtures: the shipped graph loaded once, and a disposable copy of the project for mutation tests."""
+"""Shared fixtures: the shipped graph loaded once, and a disposable copy of the project for mutation tests.
+
+Fixtures only; what test modules share besides fixtures is in helpers.py."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -14,13 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, missing_tool
 from rdflib import Dataset
 
 from kg.dataset.load import load_dataset
-from kg.dataset.paths import project_root
 from kg.publish.push import push
-
-ROOT = project_root()
 
 
 @pytest.fixture(scope="session")
@@ -66,25 +65,6 @@ def listener() -> Iterator[tuple[str, list[bytes]]]:
     server.close()
 
 
-def missing_tool(why: str) -> None:
-    """Skip a test whose outside tool is missing — but fail in CI, where .ci/run installs it."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (required in CI: .ci/run installs it)")
-    pytest.skip(why)
-
-
-CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     """Debian's Chromium driven by Playwright (never a downloaded browser)."""
@@ -106,12 +86,6 @@ SERVER_TIMEOUT = 3  # the Oxigraph server's own limit (--timeout-s), to see it c
 def _binary() -> str | None:
     beside = Path(sys.executable).with_name("oxigraph")
     return str(beside) if beside.is_file() else shutil.which("oxigraph")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 
 import pytest
-from answers import EXPECTED, answer_text, assert_same_answer, expected_path, read_answer
+from helpers import EXPECTED, answer_text, assert_same_answer, expected_path, read_answer
 from rdflib import Dataset
 
 from kg.dataset.load import load_dataset

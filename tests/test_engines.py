@@ -8,17 +8,16 @@ import os
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from helpers import rows_by_value
 from rdflib import Dataset, Literal, URIRef, Variable
 
 from kg.dataset.load import load_dataset
 from kg.engines.oxigraph import store_of
 from kg.engines.oxigraph_worker import worker_pid
 from kg.errors import InputError, QueryError, QueryTimeout
-from kg.query.results import rows
 from kg.query.saved import saved_queries
 from kg.query.sparql import run_query
 
@@ -30,24 +29,10 @@ def ox_ds() -> Dataset:
     return load_dataset(engine="oxigraph")
 
 
-def _value(term: object) -> object:
-    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), the rest as N3."""
-    if term is None:
-        return None
-    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
-        return (str(term.datatype), Decimal(str(term.toPython())).normalize())
-    return term.n3()  # type: ignore[attr-defined]
-
-
-def _answers(ds: Dataset, text: str, **kw: object) -> list[tuple]:
-    data = rows(run_query(ds, text, **kw))  # type: ignore[arg-type]
-    return [tuple(_value(t) for t in row) for row in data.rows]
-
-
 @pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
 def test_both_engines_give_the_same_rows(ds: Dataset, ox_ds: Dataset, saved) -> None:
-    mine = _answers(ds, saved.text)
-    theirs = _answers(ox_ds, saved.text, timeout=30)  # through the forked, time-limited path
+    mine = rows_by_value(ds, saved.text)
+    theirs = rows_by_value(ox_ds, saved.text, timeout=30)  # through the forked, time-limited path
     assert mine, "every saved question has an answer on the shipped graph"
     assert sorted(mine, key=str) == sorted(theirs, key=str)
 
@@ -55,26 +40,27 @@ def test_both_engines_give_the_same_rows(ds: Dataset, ox_ds: Dataset, saved) -> 
 def test_default_graph_is_a_set_on_both_engines(ds: Dataset, ox_ds: Dataset) -> None:
     """A triple several articles state matches once (pyoxigraph 0.5's own union graph would repeat it)."""
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert _answers(ds, count) == _answers(ox_ds, count)
+    assert rows_by_value(ds, count) == rows_by_value(ox_ds, count)
     shared = "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e } ORDER BY ?e"
-    assert _answers(ox_ds, shared) == _answers(ds, shared)
-    assert len(_answers(ox_ds, shared)) == len(set(_answers(ox_ds, shared)))
+    assert rows_by_value(ox_ds, shared) == rows_by_value(ds, shared)
+    assert len(rows_by_value(ox_ds, shared)) == len(set(rows_by_value(ox_ds, shared)))
 
 
+@pytest.mark.slow
 def test_parameters_are_substituted_like_rdflib(ds: Dataset, ox_ds: Dataset) -> None:
     from kg.dataset.resolve import resolve_entity
 
     saved = saved_queries()["entity-evidence"]
     for name in ("Hisense", "Chery"):
         bindings = {"entity_param": resolve_entity(ds, name)}
-        assert _answers(ds, saved.text, bindings=bindings) == _answers(ox_ds, saved.text, bindings=bindings)
+        assert rows_by_value(ds, saved.text, bindings=bindings) == rows_by_value(ox_ds, saved.text, bindings=bindings)
 
 
 def test_from_selects_local_graphs_only(ds: Dataset, ox_ds: Dataset, listener) -> None:
     text = "SELECT (COUNT(*) AS ?n) FROM art:a001 WHERE { ?s ?p ?o }"
-    assert _answers(ds, text) == _answers(ox_ds, text)
+    assert rows_by_value(ds, text) == rows_by_value(ox_ds, text)
     named = "SELECT ?g (COUNT(*) AS ?n) FROM NAMED art:a002 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    assert _answers(ds, named) == _answers(ox_ds, named)
+    assert rows_by_value(ds, named) == rows_by_value(ox_ds, named)
     url, received = listener
     with pytest.raises(QueryError, match="no such graph"):
         run_query(ox_ds, f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}")
@@ -91,6 +77,7 @@ def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, liste
     assert received == []
 
 
+@pytest.mark.slow
 def test_timeout_stops_native_evaluation(ox_ds: Dataset) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeout, match="stopped after 1 s"):
@@ -111,6 +98,7 @@ def _count_all(ds: Dataset) -> int:
     return int(run_query(ds, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=30).bindings[0][Variable("n")])
 
 
+@pytest.mark.slow
 def test_one_worker_serves_a_store_until_a_deadline_kills_it() -> None:
     ds = load_dataset(engine="oxigraph")
     store = store_of(ds)

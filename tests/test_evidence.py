@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import ROOT
 from rdflib import Dataset
 from rdflib.namespace import DCTERMS, RDF
 
 from kg.vocab.namespaces import ART, CURATED_GRAPH, QDO
-from tests.conftest import ROOT
 
 ARTICLES = sorted(p.name for p in (ROOT / "data" / "articles").glob("*.txt"))
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from helpers import ROOT, missing_tool
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, SKOS
@@ -20,7 +21,6 @@ from kg.dataset.load import load_dataset
 from kg.errors import InputError, KGError
 from kg.publish.rdf import FORMATS, QUAD_FORMATS, Scope, context, export, select
 from kg.vocab.namespaces import ART, CURATED_GRAPH, ENTITIES_GRAPH, INFERRED_GRAPH, ONTOLOGY_IRI, QD, QDO
-from tests.conftest import ROOT, missing_tool
 
 N3_COUNT = ROOT / "tools" / "n3count" / "count.js"
 #: A TriG file with what the shipped data lacks: blank nodes (one shared by two graphs), a list, the
@@ -160,6 +160,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("private_cache")
 def test_inferred_comes_as_its_own_graph_never_mixed(ds: Dataset) -> None:
     plain = select(ds)
@@ -268,6 +269,7 @@ def exported(
     return files
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_oxigraph_agrees_on_every_format(exported: dict) -> None:
     try:
@@ -292,6 +294,7 @@ def test_oxigraph_agrees_on_every_format(exported: dict) -> None:
 RAPPER_NAMES = {"turtle": "turtle", "trig": "trig", "nquads": "nquads", "nt": "ntriples", "xml": "rdfxml"}
 
 
+@pytest.mark.slow
 @pytest.mark.external
 @pytest.mark.parametrize("fmt", sorted(RAPPER_NAMES))
 def test_rapper_agrees(exported: dict, fmt: str) -> None:
@@ -309,6 +312,7 @@ def test_rapper_agrees(exported: dict, fmt: str) -> None:
 N3_NAMES = {"turtle": "turtle", "trig": "trig", "nquads": "nquads", "nt": "ntriples"}
 
 
+@pytest.mark.slow
 @pytest.mark.external
 @pytest.mark.parametrize("fmt", sorted(N3_NAMES))
 def test_n3js_agrees(exported: dict, fmt: str) -> None:

@@ -16,6 +16,7 @@ from xml.etree import ElementTree
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from helpers import OWN, SAVED, missing_tool
 from PIL import Image
 from rdflib import Dataset, URIRef
 
@@ -26,8 +27,6 @@ from kg.graph import style as netstyle
 from kg.graph.draw import DOT_LIMIT, Figure, choose_engine, draw_figure, figure_dot, graphviz, to_dot
 from kg.graph.views import entity_graph, neighbourhood, paths_between, query_graph
 from kg.query.sparql import run_query
-from tests.conftest import missing_tool
-from tests.test_query_drawings import OWN, SAVED
 
 pytestmark = pytest.mark.external
 
@@ -102,6 +101,7 @@ def _layout(view: nx.MultiDiGraph, title: str = "") -> dict:
     return json.loads(graphviz(dot, program, "json", *options))
 
 
+@pytest.mark.slow
 def test_no_label_overlaps_another_or_a_node(ds: Dataset, graph: nx.MultiDiGraph) -> None:
     views = _views(ds, graph)
     assert len(views) >= len(OWN) + 3
@@ -117,6 +117,7 @@ def test_no_label_overlaps_another_or_a_node(ds: Dataset, graph: nx.MultiDiGraph
         assert on_nodes == [], f"{name}: link labels over nodes: {on_nodes[:3]}"
 
 
+@pytest.mark.slow
 def test_large_views_are_laid_out_by_sfdp_without_overlaps(graph: nx.MultiDiGraph) -> None:
     view = neighbourhood(graph, "Qingdao", 1)
     assert view.number_of_nodes() > DOT_LIMIT and choose_engine(view) == "sfdp"
@@ -197,6 +198,7 @@ def test_path_is_highlighted(graph: nx.MultiDiGraph) -> None:
         kg.draw(graph, path=("Chery", "Nokia"))
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_png_and_pdf_open_in_real_readers(graph: nx.MultiDiGraph, browser, tmp_path: Path) -> None:
     view = paths_between(entity_graph(graph), "Chery", "Haier")
@@ -232,6 +234,7 @@ def test_figure_shows_in_jupyter_and_saves(graph: nx.MultiDiGraph, tmp_path: Pat
         kg.draw(graph, fmt="jpg")
 
 
+@pytest.mark.slow
 def test_cli_writes_figures_by_suffix_or_format(tmp_path: Path) -> None:
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path) as here:

@@ -32,6 +32,7 @@ def _walked(source, ds: Dataset, name: str, depth: int, hub_limit: int | None) -
     return neighbourhood(rdf_to_nx(found.dataset, class_use=found.class_use), node, depth, hub_limit, hubs=found.hubs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
 def test_walk_draws_what_the_whole_graph_view_draws(engine: str) -> None:
     ds = load_dataset(engine=engine)
@@ -42,6 +43,7 @@ def test_walk_draws_what_the_whole_graph_view_draws(engine: str) -> None:
         _same(_walked(LocalSource(ds), ds, name, depth, hub_limit), expected)
 
 
+@pytest.mark.slow
 @pytest.mark.oxigraph_server
 def test_walk_over_a_remote_endpoint(oxigraph: str) -> None:
     ds = load_dataset(engine="oxigraph")  # the server, like this engine, writes decimals canonically

@@ -18,7 +18,7 @@ from kg.graph.html import KEEP_LABELS, write_html
 from kg.graph.layout import PHYSICS_LIMIT
 from kg.graph.views import entity_graph, neighbourhood, paths_between
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # every test drives Chromium
 
 COSMOPLAT = "https://w3id.org/qingdao-kg/id/COSMOPlat"
 INJECTED = '<img src=x onerror="window.__pwned=1"><a href="javascript:window.__pwned=2">href</a>'

@@ -12,6 +12,7 @@ import click
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from helpers import missing_tool
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
@@ -35,7 +36,6 @@ from kg.graph.views import (
 )
 from kg.query.sparql import run_query
 from kg.vocab.namespaces import QD, QDO
-from tests.conftest import missing_tool
 
 COSMOPLAT, CHERY, HAIER, PLATFORM = (str(QD[n]) for n in ("COSMOPlat", "Chery", "Haier", "CheryAutoPlatform"))
 COMPANY = str(QD.COSMOPlatCompany)  # the company behind the COSMOPlat platform, a builder of Chery's platform
@@ -328,6 +328,7 @@ def _cli() -> click.Group:
     return group
 
 
+@pytest.mark.slow
 def test_cli_graph_and_central(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "cosmoplat.html"

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import ROOT, missing_tool
 from rdflib import Dataset, Graph
 from rdflib.namespace import OWL, RDF
 
@@ -20,7 +21,6 @@ from kg.quality import reasoner as reasoner_check
 from kg.quality.reasoner import dl_check, dl_graph, hermit_jar
 from kg.quality.shacl import validate
 from kg.vocab.namespaces import ONTOLOGY_IRI, QDO
-from tests.conftest import ROOT, missing_tool
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,7 @@ def _edit(path: Path, old: str | None, new: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_ontology_alone_is_owl2_dl_and_consistent(hermit: None, cache: Path) -> None:
     ds = Dataset()
@@ -59,6 +60,7 @@ def test_ontology_alone_is_owl2_dl_and_consistent(hermit: None, cache: Path) -> 
     assert result.findings == []
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_ontology_with_all_data_is_owl2_dl_and_consistent(hermit: None, cache: Path) -> None:
     files = [src.path for src in shipped_sources()]
@@ -121,6 +123,7 @@ PLANTED = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.external
 @pytest.mark.parametrize("name", sorted(PLANTED))
 def test_planted_defect_is_caught(hermit: None, cache: Path, project_copy: Path, name: str) -> None:
@@ -134,6 +137,7 @@ def test_planted_defect_is_caught(hermit: None, cache: Path, project_copy: Path,
         assert any(fragment in f.message for f in found), (fragment, [f.message for f in found])
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_a_year_of_the_wrong_type_is_shacls_to_catch(hermit: None, cache: Path, project_copy: Path) -> None:
     """Years are annotation properties, outside what HermiT reasons about (docs/modelling.md): SHACL checks them."""
@@ -145,6 +149,7 @@ def test_a_year_of_the_wrong_type_is_shacls_to_catch(hermit: None, cache: Path, 
     assert any("qdo:year" in f.message and "xsd:gYear" in f.message for f in report.findings)
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_owl_imports_are_never_fetched(hermit: None, cache: Path, tmp_path: Path, listener) -> None:
     url, received = listener
@@ -155,6 +160,7 @@ def test_owl_imports_are_never_fetched(hermit: None, cache: Path, tmp_path: Path
     assert received == []
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_the_answer_is_cached_by_input(hermit: None, cache: Path, project_copy: Path) -> None:
     first = validate(root=project_copy)
@@ -167,6 +173,7 @@ def test_the_answer_is_cached_by_input(hermit: None, cache: Path, project_copy: 
     assert len(list(cache.glob("reasoner-*.tsv"))) == 2
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_hermit_short_of_memory_is_the_memory_limit(hermit: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(reasoner_check, "_heap_options", lambda: ["-Xms4m", "-Xmx8m"])
@@ -202,6 +209,7 @@ def test_without_java_validation_says_so_in_one_line(tmp_path: Path) -> None:
     assert proc.stderr == note + "\n"
 
 
+@pytest.mark.slow
 @pytest.mark.external
 def test_owlready2_loads_ontology_and_data_and_its_hermit_agrees(hermit: None, ds: Dataset, tmp_path: Path) -> None:
     """What an owlready2 user does: load everything (reifications included) and call sync_reasoner()."""

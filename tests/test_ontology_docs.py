@@ -7,12 +7,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF
 
 from kg.publish.docs import DIAGRAM, PAGE, core_diagram, core_edges, render_docs, write_docs
 from kg.vocab.namespaces import QDO
-from tests.conftest import ROOT
 
 DOCS = ROOT / "docs" / "ontology"
 
@@ -118,6 +118,7 @@ def _owl_rl_errors(graph: Graph) -> list:
     return list(graph.objects(None, URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")))
 
 
+@pytest.mark.slow
 def test_owl_rl_closure_finds_no_inconsistency(ds, onto: Graph) -> None:
     closure = Graph()
     for s, p, o, _ in ds.quads((None, None, None, None)):

@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from answers import assert_same_answer, comunica_answers, comunica_ready, pyoxigraph_answer
-from conftest import missing_tool
+from helpers import assert_same_answer, comunica_answers, comunica_ready, missing_tool, pyoxigraph_answer
 from rdflib import Dataset, Literal
 
 from kg.publish.rdf import export
@@ -114,6 +113,7 @@ def test_pyoxigraph_over_the_exports(stores: dict[str, ox.Store], fmt: str, name
     assert_same_answer(name, saved.text, pyoxigraph_answer(stores[fmt], copy, union), f"pyoxigraph ({fmt}, copy)")
 
 
+@pytest.mark.slow
 @pytest.mark.external
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_comunica_over_the_exports(exports: dict[str, Path], standalone_copies: Path, fmt: str) -> None:

@@ -207,6 +207,7 @@ def test_from_selects_a_local_graph_and_never_loads(ds: Dataset) -> None:
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
+@pytest.mark.slow
 def test_timeout_stops_a_runaway_query(ds: Dataset) -> None:
     from kg.query.sparql import QueryTimeout
 
@@ -250,6 +251,7 @@ def test_audit_hook_blocks_sockets_during_a_query(ds: Dataset, listener) -> None
     assert received == []
 
 
+@pytest.mark.slow
 def test_reasoning_finds_inverse_and_subclass_facts(ds: Dataset, tmp_path, monkeypatch) -> None:
     from kg.dataset.load import load_dataset
     from kg.query.reasoning import add_inferences, inferred_graph

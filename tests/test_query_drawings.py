@@ -14,32 +14,17 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from helpers import OWN, SAVED
 from rdflib import Dataset, URIRef
 
 from kg.cli.main import cli as kg_cli
 from kg.errors import KGError
 from kg.graph.files import read_node_link_json
 from kg.graph.views import answer_view, components, query_graph
-from kg.query.saved import saved_queries
 from kg.query.sparql import run_query
 
-SAVED = {name: q.text for name, q in saved_queries().items()}
 COSMOPLAT, CHERY, HAIER = (f"https://w3id.org/qingdao-kg/id/{n}" for n in ("COSMOPlat", "Chery", "Haier"))
 NO_IRI = "the answer names no IRI"
-
-#: Questions like the saved ones, selecting IRIs: entities, records (targets, posts, figures), events, articles.
-OWN = {
-    "plan-targets": "SELECT ?plan ?target WHERE { ?target a qdo:Target ; qdo:setBy ?plan }",
-    "people-posts": "SELECT ?person ?post ?org WHERE { ?post a qdo:PostHolding ; qdo:holder ?person . "
-    "OPTIONAL { ?post qdo:postIn ?org } }",
-    "enterprise-industries": "SELECT ?e ?i WHERE { ?e a qdo:Enterprise ; qdo:inIndustry ?i }",
-    "figures-2019": 'SELECT ?figure WHERE { ?figure a qdo:Observation ; qdo:year "2019"^^xsd:gYear }',
-    "events": "SELECT ?event WHERE { ?event a/rdfs:subClassOf* qdo:Event }",
-    "articles": "SELECT ?article WHERE { ?article a qdo:Article }",
-    "leading-enterprises": "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e }",
-    "platform-builders": "SELECT ?platform ?builder WHERE { ?platform qdo:builtBy ?builder }",
-    "one-entity": "SELECT ?entity WHERE { BIND(qd:Chery AS ?entity) }",
-}
 
 
 @pytest.mark.parametrize("name", sorted(OWN))
@@ -101,6 +86,7 @@ def test_empty_answers_are_errors_saying_why(ds: Dataset) -> None:
         query_graph(ds, run_query(ds, "CONSTRUCT { ?x ?p ?o } WHERE { ?x a qdo:NoSuchClass ; ?p ?o }", timeout=60))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SAVED))
 def test_saved_question_draws_on_the_command_line(ds: Dataset, tmp_path: Path, name: str) -> None:
     out = tmp_path / "view.json"
@@ -146,6 +132,7 @@ def page(browser, graph_url: str) -> Iterator[object]:
     assert external == []  # the graph page loads nothing, not even from our own server
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.parametrize("name", sorted(SAVED))
 def test_saved_question_draws_in_the_workbench(ds: Dataset, page, graph_url: str, name: str) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import ROOT
+import pytest
+from helpers import ROOT
 
 
+@pytest.mark.slow
 def test_readme_python_example_runs() -> None:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)

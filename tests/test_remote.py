@@ -12,16 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from helpers import by_value, free_port, rows_by_value
 from rdflib import Dataset
-from test_engines import _answers, _value
 
 from kg.engines.remote import Endpoint, RemoteError, RemoteTimeout
 from kg.errors import QueryError
 from kg.query.results import rows
 from kg.query.saved import saved_queries
 
-pytestmark = pytest.mark.oxigraph_server
+pytestmark = [pytest.mark.oxigraph_server, pytest.mark.slow]  # a real server, `kg` subprocesses, timeouts
 
 
 def _kg(*args: str) -> subprocess.CompletedProcess:
@@ -47,8 +46,8 @@ def test_push_writes_each_graph_and_replaces_on_rerun(oxigraph: str, ds: Dataset
 
 @pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
 def test_every_saved_question_answers_the_same_remotely(oxigraph: str, ds: Dataset, saved) -> None:
-    local = _answers(ds, saved.text)
-    remote = [tuple(_value(t) for t in row) for row in rows(Endpoint(oxigraph + "/query").query(saved.text)).rows]
+    local = rows_by_value(ds, saved.text)
+    remote = [tuple(by_value(t) for t in row) for row in rows(Endpoint(oxigraph + "/query").query(saved.text)).rows]
     assert sorted(remote, key=str) == sorted(local, key=str)
 
 

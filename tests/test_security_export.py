@@ -302,6 +302,7 @@ REPORTED = [  # issue 14 §8: what came out changed, or not at all
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 @SETTINGS
 @given(items=quads)
@@ -508,6 +509,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("hostile")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".ttl", ".nt", ".nq", ".trig", ".n3"])
 @SETTINGS
 @given(data=st.data(), graph=st.sampled_from([*GOOD_IRIS, *RELATIVE_IRIS, "_:g"]))
@@ -518,12 +520,14 @@ def test_both_engines_read_a_turtle_family_file_alike_or_refuse_it(
     assert_same_reading(folder / f"hostile{suffix}", turtle_file(rows, suffix, graph))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(document=st.one_of(json_documents, st.lists(json_documents, max_size=3)))
 def test_both_engines_read_a_json_ld_file_alike_or_refuse_it(folder: Path, document: object) -> None:
     assert_same_reading(folder / "hostile.jsonld", json.dumps(document))
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(rows=xml_documents)
 def test_both_engines_read_an_rdf_xml_file_alike_or_refuse_it(folder: Path, rows: list[tuple[str, str, str]]) -> None:

@@ -301,6 +301,7 @@ def model_quads(m: Model) -> set[tuple]:
     }
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     start=st.dictionaries(graph_st, triples_st, max_size=4),
@@ -718,6 +719,7 @@ def test_a_damaged_store_says_so_and_rebuild_repairs_it(
     assert "up to date" in kg("build", "--store", str(store)).stderr
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=12)
 @given(data=st.data(), action=st.sampled_from(["delete", "truncate", "append"]))
 def test_any_damaged_file_is_caught_and_rebuilt(pristine: tuple[Path, str], tmp_path: Path, data, action: str) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
@@ -34,7 +35,6 @@ from kg.query.results import Rows, format_markdown, format_table
 from kg.report.describe import describe_entity
 from kg.report.stats import compute_stats, format_stats
 from kg.vocab.namespaces import ENTITIES_GRAPH, QDO
-from tests.conftest import ROOT
 
 SDO = Namespace("https://schema.org/")
 FOAF = Namespace("http://xmlns.com/foaf/0.1/")
@@ -214,6 +214,7 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @settings(
     max_examples=25,
@@ -249,6 +250,7 @@ def real_page() -> str:
     return render_docs()[PAGE]
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_content_security_policy_is_a_second_barrier(browser, listener, tmp_path: Path, real_page: str) -> None:
     """Markup slipped into the page past the escaping is still stopped by the page's CSP; the same markup in a
@@ -272,6 +274,7 @@ def test_the_content_security_policy_is_a_second_barrier(browser, listener, tmp_
     assert received, "and the listener sees the fetches"
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_the_real_page_reads_and_loads_nothing(browser, listener, tmp_path: Path, real_page: str) -> None:
     page_file = tmp_path / PAGE
@@ -554,6 +557,7 @@ def test_entries_others_could_have_written_are_not_trusted(cache: Path, tmp_path
     assert _quads(_load(source)) == expected
 
 
+@pytest.mark.slow
 def test_the_cache_stays_bounded(cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     sources = [_source(tmp_path, n) for n in range(3 * parse_cache.MAX_ENTRIES)]
     for n, source in enumerate(sources):
@@ -717,6 +721,7 @@ def endless_body() -> Iterator[str]:
     yield from _slow_server(send)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("server", ["dribbling_headers", "dribbling_body"])
 def test_one_deadline_for_the_whole_exchange(server: str, request_fixture) -> None:
     url = request_fixture(server)

@@ -196,6 +196,7 @@ def test_hostile_parameters_are_validated_terms_on_both_engines(
     assert _settle(received) == [], repr(term)
 
 
+@pytest.mark.slow
 def test_cli_parameters_cannot_add_structure(listener) -> None:
     url, received = listener
     hostile = f'"x"^^<http://a>) AS ?zz) SERVICE <{url}> {{?a ?b ?c}} BIND(1 AS ?qq) #>'
@@ -235,6 +236,7 @@ def test_control_without_isolation_the_unchecked_service_does_connect(
     assert received and received[0].startswith((b"GET", b"POST"))
 
 
+@pytest.mark.slow
 def test_verbose_output_says_whether_queries_run_without_network() -> None:
     isolated = _kg("-v", "query", "--engine", "oxigraph", "ASK { ?s ?p ?o }")
     assert isolated.returncode == 0

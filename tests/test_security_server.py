@@ -31,6 +31,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from helpers import CHROMIUM, CHROMIUM_ARGS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -462,6 +463,7 @@ def test_slow_clients_are_cut_off_while_others_are_served(served: Served) -> Non
     assert answers and set(answers) == {200}
 
 
+@pytest.mark.slow
 def test_idle_connections_are_closed(served: Served) -> None:
     with socket.create_connection(("127.0.0.1", served.port), timeout=HANG) as silent:
         assert silent.recv(1) == b""  # nothing ever sent: closed after the idle timeout
@@ -778,8 +780,6 @@ def test_the_server_exits_when_the_data_stays_broken(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def rebinding_browser(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """Chromium whose resolver maps rebind.test to 127.0.0.1: what DNS rebinding achieves for an attacker."""
-    from tests.conftest import CHROMIUM, CHROMIUM_ARGS
-
     chromium = browser.browser_type.launch(
         executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"]
     )
@@ -787,6 +787,7 @@ def rebinding_browser(browser) -> Iterator[object]:  # type: ignore[no-untyped-d
     chromium.close()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_a_rebound_name_cannot_read_the_endpoint(served: Served, rebinding_browser) -> None:  # type: ignore[no-untyped-def]
     page = rebinding_browser.new_page()

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from xml.dom.minidom import Document
 
 import pytest
+from helpers import ROOT, missing_tool
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
@@ -30,7 +31,6 @@ from kg.dataset.paths import queries_dir
 from kg.serve.http import SD, SparqlServer
 from kg.serve.negotiation import choose
 from kg.serve.pool import QueryPool
-from tests.conftest import ROOT, missing_tool
 
 pytestmark = [
     pytest.mark.server,
@@ -293,6 +293,7 @@ def test_updates_are_refused(endpoint: str, data: bytes, content_type: str) -> N
     assert _get(endpoint, query="ASK { <urn:a> <urn:b> <urn:c> }", accept="text/csv")[2].split()[-1] == b"false"
 
 
+@pytest.mark.slow
 def test_runaway_query_is_stopped_while_others_answer(limited_endpoint: str) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         runaway = pool.submit(_post_form, limited_endpoint, query=RUNAWAY)
@@ -441,6 +442,7 @@ def test_readme_curl_examples(cli_endpoint: str) -> None:
         assert done.returncode == 0 and done.stdout.strip(), command + "\n" + done.stderr
 
 
+@pytest.mark.slow
 def test_cli_rejects_a_taken_port(cli_endpoint: str) -> None:
     port = urllib.parse.urlsplit(cli_endpoint).port
     done = subprocess.run(
@@ -490,6 +492,7 @@ def workbench(browser, endpoint: str) -> Iterator[tuple[object, list[str], list[
     page.close()
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_workbench_runs_an_example_and_draws_it(workbench) -> None:
     page, errors, external = workbench
@@ -513,6 +516,7 @@ def test_workbench_runs_an_example_and_draws_it(workbench) -> None:
     assert external == []
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_workbench_types_a_query_and_escapes_data(workbench) -> None:
     page, errors, external = workbench
@@ -555,6 +559,7 @@ def oxigraph_endpoint() -> Iterator[str]:
     yield from _serve(QueryPool(DatasetSpec(engine="oxigraph"), size=2, timeout=TIMEOUT, max_rows=MAX_ROWS))
 
 
+@pytest.mark.slow
 def test_serve_on_the_oxigraph_engine(oxigraph_endpoint: str, endpoint: str) -> None:
     """`kg serve --engine oxigraph`: the same answers, and a native runaway query still stopped at the limit."""
     status, _, body = _post_form(oxigraph_endpoint, query=PLAN_TARGETS)

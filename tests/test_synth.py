@@ -16,9 +16,8 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from helpers import ROOT, rows_by_value
 from rdflib import Graph
-
-from tests.conftest import ROOT
 
 SCRIPT = ROOT / "benchmarks" / "synth.py"
 SIZE = 10_000
@@ -151,6 +150,7 @@ def test_bad_sizes_are_one_line_errors(tmp_path: Path, size: str, fragment: str)
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_previous_corpus_is_reused_or_replaced(tmp_path: Path) -> None:
     out = tmp_path / "corpus"
     assert script("--triples", "12k", "--out", str(out)).returncode == 0
@@ -168,8 +168,6 @@ def test_a_previous_corpus_is_reused_or_replaced(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_both_engines_agree_on_every_saved_question_at_10k(corpus: Path) -> None:
-    from test_engines import _answers
-
     from kg.dataset.load import load_dataset
     from kg.dataset.paths import shipped_sources
     from kg.query.saved import saved_queries
@@ -177,5 +175,5 @@ def test_both_engines_agree_on_every_saved_question_at_10k(corpus: Path) -> None
     sources = shipped_sources(corpus)
     mine, theirs = load_dataset(sources=sources), load_dataset(sources=sources, engine="oxigraph")
     for saved in saved_queries().values():
-        expected = _answers(mine, saved.text, timeout=120)
-        assert sorted(_answers(theirs, saved.text, timeout=120), key=str) == sorted(expected, key=str), saved.name
+        expected = rows_by_value(mine, saved.text, timeout=120)
+        assert sorted(rows_by_value(theirs, saved.text, timeout=120), key=str) == sorted(expected, key=str), saved.name

@@ -134,6 +134,7 @@ MUTATIONS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(MUTATIONS))
 def test_planted_defect_is_found(project_copy: Path, name: str) -> None:
     file, old, new, check = MUTATIONS[name]

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import SKOS, XSD
 
@@ -30,7 +31,6 @@ from kg.errors import QueryError, ResolveError
 from kg.query.params import ANY, Parameter, parameters_of
 from kg.query.saved import SavedQuery, saved_bindings, saved_queries
 from kg.vocab.namespaces import QDO
-from tests.conftest import ROOT
 
 SERVER, BROWSER = pytest.mark.server, pytest.mark.browser
 
@@ -198,6 +198,7 @@ def _graph(page, path: str = "") -> dict:  # type: ignore[no-untyped-def]
 # --- startup, assets, favicon --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 def test_kg_serve_names_the_workbench_and_it_answers(served: Served) -> None:
     status, headers, page = _get(served.base)
@@ -211,6 +212,7 @@ def test_kg_serve_names_the_workbench_and_it_answers(served: Served) -> None:
         assert icon.startswith(b"<svg") and b"<script" not in icon
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_the_page_loads_with_its_icon_and_no_failed_request(opened, served: Served) -> None:
@@ -231,6 +233,7 @@ def test_the_page_loads_with_its_icon_and_no_failed_request(opened, served: Serv
 # --- the table: labels, quiet tags and types, numbers -----------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_iris_read_as_labels_with_the_iri_on_hover_and_a_link_in_the_page(opened) -> None:
@@ -255,6 +258,7 @@ def test_iris_read_as_labels_with_the_iri_on_hover_and_a_link_in_the_page(opened
     wb.untouched()
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_a_hostile_label_is_shown_as_text_in_the_table_and_the_graph(opened) -> None:
@@ -278,6 +282,7 @@ def test_a_hostile_label_is_shown_as_text_in_the_table_and_the_graph(opened) -> 
     wb.untouched()
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_language_tags_and_datatypes_are_quiet_and_numbers_right_aligned(opened) -> None:
@@ -315,6 +320,7 @@ def test_language_tags_and_datatypes_are_quiet_and_numbers_right_aligned(opened)
 # --- saved questions and their parameters ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_a_saved_questions_parameters_get_labelled_inputs(opened) -> None:
@@ -346,6 +352,7 @@ def test_a_saved_questions_parameters_get_labelled_inputs(opened) -> None:
     wb.untouched()
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_hostile_parameter_values_are_refused_as_text_and_never_become_query_text(opened, served: Served) -> None:
@@ -389,6 +396,7 @@ def test_hostile_parameter_values_are_refused_as_text_and_never_become_query_tex
         assert body.count(b"\n") == 1 and b"\x01" not in body and b"\x1b" not in body
 
 
+@pytest.mark.slow
 @SERVER
 def test_labels_route_writes_only_well_formed_iris(served: Served) -> None:
     hostile = [f"{HAIER}> }} ?s ?p ?o . {{ <x", HOSTILE, "", HAIER]
@@ -446,6 +454,7 @@ def test_form_values_are_typed_and_checked_by_kg_saved(ds: Dataset) -> None:
 # --- layout: tabs, the graph above the fold ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_table_and_graph_are_tabs_and_the_graph_fits_the_window(opened, tmp_path: Path) -> None:
@@ -477,6 +486,7 @@ def test_table_and_graph_are_tabs_and_the_graph_fits_the_window(opened, tmp_path
 # --- the URL ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_the_url_holds_the_question_and_opening_it_runs_it_again(opened) -> None:
@@ -513,6 +523,7 @@ def test_the_url_holds_the_question_and_opening_it_runs_it_again(opened) -> None
         window.untouched()
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 @pytest.mark.parametrize(
@@ -541,6 +552,7 @@ def test_hostile_urls_show_text_and_run_nothing_of_theirs(opened, fragment: str,
 # --- downloads, keys, errors ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_downloads_are_the_answer_as_csv_and_json(opened) -> None:
@@ -569,6 +581,7 @@ def test_downloads_are_the_answer_as_csv_and_json(opened) -> None:
     wb.untouched()
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_ctrl_enter_and_cmd_enter_run_the_query(opened) -> None:
@@ -598,6 +611,7 @@ def _gutter_line(page, line: int) -> dict:  # type: ignore[no-untyped-def]
     )
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_a_syntax_error_is_marked_at_its_line(opened, tmp_path: Path) -> None:
@@ -647,6 +661,7 @@ def _connected(drawing: dict, labels: tuple[str, ...]) -> bool:
     return all(any(i in seen for i in found) for found in ids.values())
 
 
+@pytest.mark.slow
 @SERVER
 @BROWSER
 def test_every_saved_question_draws_a_graph_in_the_graph_tab(opened) -> None:

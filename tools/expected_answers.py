@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from answers import EXPECTED, answer_text, expected_path  # noqa: E402
+from helpers import EXPECTED, answer_text, expected_path  # noqa: E402
 
 from kg.dataset.load import load_dataset  # noqa: E402
 from kg.query.results import rows  # noqa: E402

@@ -1,11 +1,9 @@
-"""Expected answers of the saved questions as files, and every engine's answer in the same text.
+"""What the test modules share: plain constants, functions and data — never fixtures (those live in conftest.py,
+which imports from here). Test modules import it as ``from helpers import ...`` (pytest puts tests/ on sys.path;
+tools/expected_answers.py does the same); no test module imports another.
 
-``tests/expected/NAME.tsv`` is a W3C SPARQL 1.1 TSV result: a header of ``?variables``, then one line
-per row, each cell an RDF term in N-Triples syntax (``<iri>``, ``"text"``, ``"text"@en``,
-``"62"^^<…#decimal>``), empty where unbound. The terms carry their types, so ``"2019"^^xsd:gYear`` and
-the integer 2019 differ, and each line diffs on its own. Every engine's answer is written the same way
-and compared with the file: in order where the query's ORDER BY covers every column, else as a multiset
-whose ORDER BY keys still come in the file's order.
+Sections: the project and outside tools; every engine's answer compared by value; questions that draw;
+expected answers as files.
 """
 
 from __future__ import annotations
@@ -14,20 +12,104 @@ import difflib
 import json
 import os
 import shutil
+import socket
 import subprocess
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 
-from rdflib import BNode, Literal, URIRef, Variable
+import pytest
+from rdflib import BNode, Dataset, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.dataset.paths import project_root
 from kg.engines.safety import prepare
 from kg.query.results import Rows
+from kg.query.results import rows as select_rows
+from kg.query.saved import saved_queries
+from kg.query.sparql import run_query
+
+# --- the project and outside tools -------------------------------------------------------------------
 
 ROOT = project_root()
+
+
+def missing_tool(why: str) -> None:
+    """Skip a test whose outside tool is missing — but fail in CI, where .ci/run installs it."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why} (required in CI: .ci/run installs it)")
+    pytest.skip(why)
+
+
+CHROMIUM = os.environ.get("KG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- every engine's answer compared by value ---------------------------------------------------------
+
+
+def by_value(term: object) -> object:
+    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), the rest as N3."""
+    if term is None:
+        return None
+    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
+        return (str(term.datatype), Decimal(str(term.toPython())).normalize())
+    return term.n3()  # type: ignore[attr-defined]
+
+
+def rows_by_value(ds: Dataset, text: str, **kw: object) -> list[tuple]:
+    """The rows of a SELECT answer on ``ds``, each term ``by_value``."""
+    data = select_rows(run_query(ds, text, **kw))  # type: ignore[arg-type]
+    return [tuple(by_value(t) for t in row) for row in data.rows]
+
+
+# --- questions that draw -----------------------------------------------------------------------------
+
+#: Every saved question's text, by name.
+SAVED = {name: q.text for name, q in saved_queries().items()}
+
+#: Questions like the saved ones, selecting IRIs: entities, records (targets, posts, figures), events, articles.
+OWN = {
+    "plan-targets": "SELECT ?plan ?target WHERE { ?target a qdo:Target ; qdo:setBy ?plan }",
+    "people-posts": "SELECT ?person ?post ?org WHERE { ?post a qdo:PostHolding ; qdo:holder ?person . "
+    "OPTIONAL { ?post qdo:postIn ?org } }",
+    "enterprise-industries": "SELECT ?e ?i WHERE { ?e a qdo:Enterprise ; qdo:inIndustry ?i }",
+    "figures-2019": 'SELECT ?figure WHERE { ?figure a qdo:Observation ; qdo:year "2019"^^xsd:gYear }',
+    "events": "SELECT ?event WHERE { ?event a/rdfs:subClassOf* qdo:Event }",
+    "articles": "SELECT ?article WHERE { ?article a qdo:Article }",
+    "leading-enterprises": "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e }",
+    "platform-builders": "SELECT ?platform ?builder WHERE { ?platform qdo:builtBy ?builder }",
+    "one-entity": "SELECT ?entity WHERE { BIND(qd:Chery AS ?entity) }",
+}
+
+
+# --- expected answers as files ---------------------------------------------------------------------
+#
+# Expected answers of the saved questions as files, and every engine's answer in the same text.
+#
+# ``tests/expected/NAME.tsv`` is a W3C SPARQL 1.1 TSV result: a header of ``?variables``, then one line
+# per row, each cell an RDF term in N-Triples syntax (``<iri>``, ``"text"``, ``"text"@en``,
+# ``"62"^^<…#decimal>``), empty where unbound. The terms carry their types, so ``"2019"^^xsd:gYear`` and
+# the integer 2019 differ, and each line diffs on its own. Every engine's answer is written the same way
+# and compared with the file: in order where the query's ORDER BY covers every column, else as a multiset
+# whose ORDER BY keys still come in the file's order.
+
 EXPECTED = Path(__file__).resolve().parent / "expected"
 COMUNICA = ROOT / "tools" / "comunica"
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
