@@ -20,9 +20,8 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
+from helpers import missing_tool
 from packaging.requirements import Requirement
-
-from tests.conftest import missing_tool
 
 pytestmark = pytest.mark.slow
 

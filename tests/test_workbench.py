@@ -414,9 +414,9 @@ def test_labels_route_writes_only_well_formed_iris(served: Served) -> None:
 def test_the_page_is_packaged() -> None:
     """pyproject's package data names every file of kg/serve/static, so that an installed kg serves the page."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    patterns = project["tool"]["setuptools"]["package-data"]["kg"]
-    packaged = {path for pattern in patterns for path in (ROOT / "kg").glob(pattern)}
-    static = set((ROOT / "kg" / "static").iterdir())
+    patterns = project["tool"]["setuptools"]["package-data"]["kg.serve"]
+    packaged = {path for pattern in patterns for path in (ROOT / "kg" / "serve").glob(pattern)}
+    static = set((ROOT / "kg" / "serve" / "static").iterdir())
     assert static and static <= packaged
 
 
