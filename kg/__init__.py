@@ -29,6 +29,7 @@ stays cheap for the CLI:
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -67,8 +68,9 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
 __all__ = ["__version__", *sorted(_API)]
 
 
-def __getattr__(name: str):  # PEP 562: defer heavy imports (rdflib, pyshacl) until used
+def __getattr__(name: str) -> Any:  # PEP 562: defer heavy imports (rdflib, pyshacl) until used
     if name in _API:
-        module, attribute = _API[name] if isinstance(_API[name], tuple) else (_API[name], name)
+        target = _API[name]
+        module, attribute = target if isinstance(target, tuple) else (target, name)
         return getattr(import_module(module), attribute)
     raise AttributeError(name)

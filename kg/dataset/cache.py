@@ -27,8 +27,9 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.term import Node
 
 from kg.dataset.paths import cache_dir
 
@@ -184,12 +185,12 @@ def _decode(data: bytes, key: str) -> Dataset:
     ds = Dataset(default_union=doc["union"] is True)
     for prefix, ns in doc["namespaces"]:
         ds.bind(prefix, ns, override=True, replace=True)
-    graphs = {DATASET_DEFAULT_GRAPH_ID: ds.default_graph}
+    graphs: dict[Node, Graph] = {DATASET_DEFAULT_GRAPH_ID: ds.default_graph}
     quads = doc["quads"]
     if len(quads) % 4:
         raise ValueError("a quad cut short")
 
-    def graph(i: int):
+    def graph(i: int) -> Graph:
         name = terms[i]
         if name not in graphs:
             graphs[name] = ds.graph(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
 
 from kg.engines.remote import Endpoint
 from kg.errors import ResolveError
@@ -24,8 +25,9 @@ def label_of(ds: Graph, node: URIRef) -> str:
     return curie(node)
 
 
-def curie(node: URIRef) -> str:
-    """Shortest prefixed name of an IRI using the project's prefixes, else the IRI in angle brackets."""
+def curie(node: Node) -> str:
+    """Shortest prefixed name of an IRI using the project's prefixes, else the IRI in angle brackets (any other
+    term, such as a blank node, is written as its text in angle brackets)."""
     text = str(node)
     best = None
     for prefix, ns in PREFIXES.items():
@@ -104,8 +106,12 @@ def lookup_graph(endpoint: Endpoint, name: str) -> Graph:
         f"FILTER(isIRI(?s) && LCASE(STR(?l)) = {wanted}) }}"
     )
     graph = Graph()
-    graph += endpoint.query(labels).graph
+    found = endpoint.query(labels).graph
+    assert found is not None  # a CONSTRUCT query's result is a graph
+    graph += found
     iri = expand_name(name)
     if iri is not None:
-        graph += endpoint.query(f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }} LIMIT 1").graph
+        about = endpoint.query(f"CONSTRUCT {{ <{iri}> ?p ?o }} WHERE {{ <{iri}> ?p ?o }} LIMIT 1").graph
+        assert about is not None
+        graph += about
     return graph

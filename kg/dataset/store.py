@@ -43,7 +43,13 @@ LAYOUT = {MANIFEST, f"{MANIFEST}.tmp", OXIGRAPH}
 FORMAT = 2
 #: RocksDB's lock and its info logs change on every open, even a read-only one; they hold no data.
 _UNTRACKED = ("LOCK", "LOG")
-_ENTRY_TYPES = {"path": str, "graph": (str, type(None)), "size": int, "mtime_ns": int, "sha256": str}
+_ENTRY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "path": str,
+    "graph": (str, type(None)),
+    "size": int,
+    "mtime_ns": int,
+    "sha256": str,
+}
 
 
 @dataclass(frozen=True)
@@ -226,7 +232,7 @@ def _reporting(folder: Path) -> Iterator[None]:
             raise InputError(f"{folder}: permission denied ({where}); check the store folder's permissions") from None
         if "lock" in message.lower():
             raise _in_use(folder) from None
-        if getattr(exc, "errno", None) is not None:  # the file system's, not pyoxigraph's (which sets no errno)
+        if isinstance(exc, OSError) and exc.errno is not None:  # the file system's, not pyoxigraph's (no errno)
             raise InputError(f"{folder}: cannot use the store folder: {exc.strerror} ({exc.filename})") from None
         raise _damaged(folder, message) from None
 

@@ -31,6 +31,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import networkx as nx
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -58,6 +59,16 @@ class Options:
     statements: bool = False  # include rdf:Statement reifications as nodes
 
 
+class ConvertOptions(TypedDict, total=False):
+    """``rdf_to_nx``'s choices of what to keep, as the views pass them on."""
+
+    literals: str
+    classes: Iterable[URIRef]
+    predicates: Iterable[URIRef]
+    ontology: bool
+    statements: bool
+
+
 def is_ontology_term(node: Node) -> bool:
     """True for the project ontology's IRIs and those of the standard vocabularies it builds on."""
     return isinstance(node, URIRef) and (
@@ -82,7 +93,9 @@ def _graph_name(ds: Graph, graph_id: Node) -> str | None:
 
 
 class _Converter:
-    def __init__(self, graph: Graph, options: Options, context: Graph | None, class_use: Counter | None = None) -> None:
+    def __init__(
+        self, graph: Graph, options: Options, context: Graph | None, class_use: Counter[Node] | None = None
+    ) -> None:
         self.g = graph
         self.opt = options
         # labels, types and sources are looked up in the context (the whole dataset) when converting
@@ -95,7 +108,7 @@ class _Converter:
         for s, o in self.ctx.subject_objects(RDF.type):
             if isinstance(o, URIRef):
                 self.types[s].add(o)
-        self.class_use = Counter(t for ts in self.types.values() for t in ts)
+        self.class_use: Counter[Node] = Counter(t for ts in self.types.values() for t in ts)
         self.classes = set(self.class_use)
         if class_use is not None:  # how common each class is in the whole graph this part was taken from
             self.class_use = class_use
@@ -104,7 +117,7 @@ class _Converter:
     def _index_sources(self) -> None:
         ctx = self.ctx
         if isinstance(ctx, Dataset):
-            names = {g.identifier: _graph_name(ctx, g.identifier) for g in ctx.graphs()}
+            names: dict[Node | None, str | None] = {g.identifier: _graph_name(ctx, g.identifier) for g in ctx.graphs()}
             for s, p, o, g in ctx.quads((None, None, None, None)):
                 name = names.get(g.identifier if isinstance(g, Graph) else g)
                 if name:
@@ -114,10 +127,10 @@ class _Converter:
         """Evidence, rationale and sources of each reified triple, to put on the triple's edge."""
         info: dict[tuple[Node, Node, Node], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for st in self.ctx.subjects(RDF.type, RDF.Statement):
-            triple = tuple(self.ctx.value(st, part) for part in (RDF.subject, RDF.predicate, RDF.object))
-            if None in triple:
+            s, p, o = (self.ctx.value(st, part) for part in (RDF.subject, RDF.predicate, RDF.object))
+            if s is None or p is None or o is None:
                 continue
-            entry = info[triple]  # type: ignore[index]
+            entry = info[(s, p, o)]
             entry["statements"].add(curie(st) if isinstance(st, URIRef) else str(st))
             entry["evidence"].update(str(v) for v in self.ctx.objects(st, QDO.evidence))
             entry["rationale"].update(str(v) for v in self.ctx.objects(st, QDO.rationale))
@@ -227,7 +240,7 @@ class _Converter:
 
     def convert(self) -> nx.MultiDiGraph:
         allowed = self.allowed_classes() if self.opt.classes else None
-        out = nx.MultiDiGraph()
+        out: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         literal_attrs: dict[Node, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         touched: dict[Node, set[str]] = defaultdict(set)
         for s, p, o in sorted(self.g.triples((None, None, None))):
@@ -295,7 +308,7 @@ def rdf_to_nx(
     ontology: bool = False,
     statements: bool = False,
     context: Graph | None = None,
-    class_use: Counter | None = None,
+    class_use: Counter[Node] | None = None,
 ) -> nx.MultiDiGraph:
     """Convert an rdflib Graph or Dataset (or a CONSTRUCT result, with ``context`` the dataset it came from).
 

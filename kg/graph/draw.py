@@ -67,13 +67,13 @@ class Figure:
     engine: str
 
     def _repr_svg_(self) -> str | None:
-        return self.data if self.fmt == "svg" else None  # type: ignore[return-value]
+        return self.data if self.fmt == "svg" and isinstance(self.data, str) else None
 
     def _repr_png_(self) -> bytes | None:
-        return self.data if self.fmt == "png" else None  # type: ignore[return-value]
+        return self.data if self.fmt == "png" and isinstance(self.data, bytes) else None
 
     def _repr_pdf_(self) -> bytes | None:
-        return self.data if self.fmt == "pdf" else None  # type: ignore[return-value]
+        return self.data if self.fmt == "pdf" and isinstance(self.data, bytes) else None
 
     def __repr__(self) -> str:
         return f"<Figure ({self.fmt.upper()}): {self.nodes} nodes, {self.links} links, drawn by Graphviz {self.engine}>"
@@ -120,7 +120,7 @@ def _legend(graph: nx.MultiDiGraph, title: str, path_label: str) -> str:
         extra = f' <FONT COLOR="#555555">({_text(", ".join(classes))})</FONT>' if classes else ""
         entries.append(f'<FONT COLOR="{entry.colour}" POINT-SIZE="16">■</FONT> {_text(entry.name)}{extra}')
     rows += [_ROW.format("     ".join(entries[i : i + 3])) for i in range(0, len(entries), 3)]
-    kinds = {k for _, k in graph.nodes(data="kind")}
+    kinds = {data.get("kind") for _, data in graph.nodes(data=True)}
     shapes = [f"{_SHAPE_NAMES[k]}: {netstyle.KIND_NAMES[k]}" for k in _SHAPE_NAMES if k in kinds]
     if len(shapes) > 1:
         rows.append(_ROW.format(_text("; ".join(shapes))))
@@ -182,8 +182,8 @@ def to_dot(
         if fixed is not None:  # neato -n2 places edge labels anew: a kept one becomes a text pinned where sfdp put it
             placed = fixed["edges"].get(index)
             if placed:
-                on_path = frozenset((u, v)) in path_links
-                colour = f'fontcolor="{netstyle.PATH_COLOUR if on_path else netstyle.EDGE_FONT_COLOUR}"'
+                linked = frozenset((u, v)) in path_links
+                colour = f'fontcolor="{netstyle.PATH_COLOUR if linked else netstyle.EDGE_FONT_COLOUR}"'
                 out.append(
                     f"l{index} [shape=plaintext, label=<{_edge_label(data)}>, fontsize={EDGE_FONT_PT}, {colour}, "
                     f'width=0, height=0, margin=0, pos="{placed}!"];'

@@ -41,7 +41,9 @@ def node_link_json(graph: nx.MultiDiGraph) -> str:
 
 def read_node_link_json(text: str) -> nx.MultiDiGraph:
     """The graph back from ``node_link_json``."""
-    return nx.node_link_graph(json.loads(text), directed=True, multigraph=True, edges="links")
+    graph = nx.node_link_graph(json.loads(text), directed=True, multigraph=True, edges="links")
+    assert isinstance(graph, nx.MultiDiGraph)  # as node_link_json wrote it; networkx's stub says only Graph
+    return graph
 
 
 def _with_edge_ids(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -56,10 +58,12 @@ def _with_edge_ids(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def _sorted(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """The same graph with nodes and edges in id order, so a file does not depend on which engine or store
     the triples came from (their iteration orders differ)."""
-    out = nx.MultiDiGraph()
+    out: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     out.graph.update(graph.graph)
     out.add_nodes_from(sorted(graph.nodes(data=True), key=lambda n: n[0]))
-    out.add_edges_from(sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2])))
+    edges = sorted(graph.edges(keys=True, data=True), key=lambda e: (e[0], e[1], e[2]))
+    # a multigraph takes (u, v, key, data) edges; networkx's stub knows only (u, v) and (u, v, data)
+    out.add_edges_from(edges)  # type: ignore[arg-type]
     return out
 
 

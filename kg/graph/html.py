@@ -32,6 +32,7 @@ import textwrap
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 from jinja2 import Environment
@@ -43,6 +44,10 @@ from kg.errors import KGError
 from kg.graph import style as netstyle
 from kg.graph.layout import PHYSICS_LIMIT, positions
 from kg.graph.names import names
+
+if TYPE_CHECKING:
+    from IPython.display import HTML
+    from pyvis.network import Network
 
 SHAPES = {"record": "diamond", "article": "square", "literal": "triangle", "ontology": "star"}
 SHAPE_LEGEND = {
@@ -247,7 +252,7 @@ def path_edges(graph: nx.MultiDiGraph) -> tuple[list[str], set[frozenset[str]]]:
     return nodes, {frozenset(pair) for pair in pairwise(nodes)}
 
 
-def build_network(graph: nx.MultiDiGraph, focus: str | None = None):
+def build_network(graph: nx.MultiDiGraph, focus: str | None = None) -> Network:
     """The pyvis Network of a graph: coloured by class, sized by links, laid out ahead when large."""
     from pyvis.edge import Edge
     from pyvis.network import Network
@@ -261,15 +266,20 @@ def build_network(graph: nx.MultiDiGraph, focus: str | None = None):
     # nodes and edges are built with pyvis's Node and Edge classes and appended.
     for nid, data in graph.nodes(data=True):
         fill = netstyle.colour(data)
-        opts = {
+        colour: dict[str, object] = {
+            "background": fill,
+            "border": "#333333",
+            "highlight": {"background": fill, "border": "#000000"},
+        }
+        opts: dict[str, object] = {
             "title": _node_title(data),
-            "color": {"background": fill, "border": "#333333", "highlight": {"background": fill, "border": "#000000"}},
+            "color": colour,
             "size": 10 + 3 * math.sqrt(graph.degree(nid)) + (12 if nid == focus else 0),
             "names": names(graph, nid),
         }
         if nid == focus or nid in on_path:
             opts["borderWidth"] = 4
-            opts["color"]["border"] = netstyle.PATH_COLOUR  # type: ignore[index]
+            colour["border"] = netstyle.PATH_COLOUR
         if nid in pos:
             opts["x"], opts["y"] = pos[nid]
         shape = SHAPES.get(data.get("kind", ""), "dot")
@@ -327,6 +337,7 @@ def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, su
     nodes, edges, _, _, _, options = net.get_network_data()
     js, css = _vis_assets()
     on_path, _ = path_edges(graph)
+    kinds = {data.get("kind") for _, data in graph.nodes(data=True)}
     env = Environment(autoescape=True, finalize=_escape_text)
     page = env.from_string(_PAGE).render(
         title=title,
@@ -334,7 +345,7 @@ def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, su
         legend=[entry.__dict__ | {"classes": list(entry.classes)} for entry in netstyle.legend(_node_data(graph))],
         find_names=sorted({name for nid in graph for name in names(graph, nid, hidden=False)}, key=str.casefold),
         path=" → ".join(graph.nodes[n].get("label", n) for n in on_path),
-        shapes=[text for kind, text in SHAPE_LEGEND.items() if kind in {k for _, k in graph.nodes(data="kind")}],
+        shapes=[text for kind, text in SHAPE_LEGEND.items() if kind in kinds],
         nodes_json=Markup(_json(nodes)),
         edges_json=Markup(_json(edges)),
         options_json=Markup(_json(json.loads(options))),
@@ -363,7 +374,7 @@ def write_html(graph: nx.MultiDiGraph, path: Path, title: str, focus: str | None
     write_text(Path(path), render_html(graph, title, focus, summary))
 
 
-def notebook_view(graph: nx.MultiDiGraph, title: str, focus: str | None = None, height: int = 650):
+def notebook_view(graph: nx.MultiDiGraph, title: str, focus: str | None = None, height: int = 650) -> HTML:
     """Display in a notebook as ``<iframe srcdoc=…>``: works in JupyterLab, VS Code and Colab, where
     pyvis's ``show()`` (an IFrame of a file path) does not. The frame is sandboxed to scripts only."""
     from IPython.display import HTML

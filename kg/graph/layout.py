@@ -14,10 +14,14 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
 from kg.engines.limits import expired, remaining
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("kg.layout")
 
@@ -51,7 +55,7 @@ def positions(graph: nx.Graph, seed: int = 1) -> dict[str, tuple[float, float]]:
     """Positions of every node, scaled to a ``SCALE``-wide square centred on 0 (y grows downwards)."""
     simple = nx.Graph(graph.to_undirected(as_view=True)) if graph.is_directed() or graph.is_multigraph() else graph
     sfdp = shutil.which("sfdp")
-    raw = None
+    raw: dict[str, tuple[float, float]] | dict[str, np.ndarray[Any, Any]] | None = None  # sfdp's, or networkx's
     if sfdp and len(simple) > 1:
         try:
             raw = _sfdp(simple, sfdp)

@@ -58,9 +58,9 @@ def find_node(graph: nx.MultiDiGraph, name: URIRef | str, ds: Graph | None = Non
         if iri not in graph:
             raise ResolveError(f"{text!r} ({iri}) is not a node of this graph")
         return iri
-    iri = expand_name(text.strip())
-    if iri is not None and str(iri) in graph:
-        return str(iri)
+    named = expand_name(text.strip())
+    if named is not None and str(named) in graph:
+        return str(named)
     wanted = _norm(text)
     matches = [n for n in graph if graph.nodes[n].get("kind") != "literal" and wanted in map(_norm, names(graph, n))]
     if len(matches) == 1:

@@ -9,15 +9,17 @@ CURIE, label or alias: ``kg.graph.names``); errors say what is wrong in this gra
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from dataclasses import dataclass
 from itertools import islice, pairwise
+from typing import Unpack, cast
 
 import networkx as nx
 from rdflib import Dataset, URIRef
-from rdflib.query import Result
+from rdflib.query import Result, ResultRow
 
 from kg.errors import KGError
-from kg.graph.convert import rdf_to_nx
+from kg.graph.convert import ConvertOptions, rdf_to_nx
 from kg.graph.names import find_node
 from kg.query.sparql import construct_graph
 
@@ -28,9 +30,9 @@ ENTITY_KINDS = frozenset({"entity", "resource"})
 HUB_LIMIT = 25
 
 
-def whole_graph(ds: Dataset, **options: object) -> nx.MultiDiGraph:
+def whole_graph(ds: Dataset, **options: Unpack[ConvertOptions]) -> nx.MultiDiGraph:
     """The whole dataset as a graph (see ``kg.graph.convert.rdf_to_nx`` for the options)."""
-    return rdf_to_nx(ds, **options)  # type: ignore[arg-type]
+    return rdf_to_nx(ds, **options)
 
 
 def neighbourhood(
@@ -67,14 +69,14 @@ def neighbourhood(
 
 def entity_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     """Only the entities: records, articles and literal nodes left out (they link everything to everything)."""
-    keep = [n for n, kind in graph.nodes(data="kind") if kind in ENTITY_KINDS]
+    keep = [n for n, data in graph.nodes(data=True) if data.get("kind") in ENTITY_KINDS]
     return graph.subgraph(keep).copy()
 
 
 def _hub_weighted(graph: nx.MultiDiGraph) -> nx.Graph:
     """The undirected simple graph with each link costing 1 + log2 of the larger degree of its ends, so
     that among paths of equal length those through hubs (Qingdao is linked to nearly everything) come last."""
-    simple = nx.Graph(graph.to_undirected(as_view=True))
+    simple: nx.Graph[str] = nx.Graph(graph.to_undirected(as_view=True))
     for u, v, data in simple.edges(data=True):
         data["cost"] = 1 + math.log2(max(simple.degree(u), simple.degree(v)))
     return simple
@@ -97,28 +99,29 @@ def paths_between(
         raise KGError(f"no path links {a} and {b} in this graph") from None
     fewest = min(len(p) for p in found)
     found = [p for p in found if len(p) <= fewest + max_extra][:max_paths]
-    edges = set()
+    edges: set[tuple[str, str, Hashable]] = set()
     for path in found:
         for u, v in pairwise(path):
             edges.update((u, v, k) for k in graph.get_edge_data(u, v, default={}))
             edges.update((v, u, k) for k in graph.get_edge_data(v, u, default={}))
-    view = graph.edge_subgraph(edges).copy()
+    # a multigraph's edges are (u, v, key); networkx's stub knows only a simple graph's (u, v)
+    view = graph.edge_subgraph(edges).copy()  # type: ignore[arg-type]
     view.graph["path"] = " ".join(found[0])  # a string, as GraphML allows (IRIs hold no spaces)
     return view
 
 
-def query_graph(ds: Dataset, result: Result, **options: object) -> nx.MultiDiGraph:
+def query_graph(ds: Dataset, result: Result, **options: Unpack[ConvertOptions]) -> nx.MultiDiGraph:
     """A query's result as a graph: a CONSTRUCT/DESCRIBE result converted with the dataset's labels and sources;
     a SELECT answer as what it names (``answer_view``). Raises KGError, saying why, when nothing is left to draw."""
 
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        view = rdf_to_nx(construct_graph(result), context=ds, **options)  # type: ignore[arg-type]
+        view = rdf_to_nx(construct_graph(result), context=ds, **options)
         if not view:
             raise KGError(f"the {result.type} query made no triple, so there is nothing to draw")
         return view
     if result.type != "SELECT":
         raise KGError(f"a {result.type} query has no graph to draw; use SELECT or CONSTRUCT")
-    rows = list(result)
+    rows = [row for row in result if isinstance(row, ResultRow)]  # a SELECT's rows
     named = list(dict.fromkeys(str(term) for row in rows for term in row if isinstance(term, URIRef)))
     if not rows:
         raise KGError("the query has no answer (0 rows), so there is nothing to draw")
@@ -127,7 +130,7 @@ def query_graph(ds: Dataset, result: Result, **options: object) -> nx.MultiDiGra
             "the answer names no IRI, only values, so there is nothing to draw: select the entities' IRIs "
             "as well as their labels, e.g. ?plan besides ?planLabel"
         )
-    full = rdf_to_nx(ds, **options)  # type: ignore[arg-type]
+    full = rdf_to_nx(ds, **options)
     present = [n for n in named if n in full]
     if not present:
         raise KGError(
@@ -183,7 +186,7 @@ def centrality(graph: nx.MultiDiGraph, top: int = 10) -> list[Central]:
 
     Sorted by betweenness (who bridges the graph), then degree.
     """
-    simple = nx.Graph(graph.to_undirected(as_view=True))
+    simple: nx.Graph[str] = nx.Graph(graph.to_undirected(as_view=True))
     simple.remove_edges_from(nx.selfloop_edges(simple))
     degree = nx.degree_centrality(simple) if len(simple) > 1 else dict.fromkeys(simple, 0.0)
     between = nx.betweenness_centrality(simple)
@@ -223,10 +226,11 @@ def shortest_path(graph: nx.MultiDiGraph, a: URIRef | str, b: URIRef | str) -> l
     nodes = best_path(graph, a, b)
     steps = []
     for u, v in pairwise(nodes):
-        forward = graph.get_edge_data(u, v)
+        # links by key: kg.graph.convert's keys are strings, which networkx's stub types only as Hashable
+        forward = cast("dict[str, dict] | None", graph.get_edge_data(u, v))
         if forward:
             steps.append((u, v, "→", forward[min(forward)]))
         else:
-            backward = graph.get_edge_data(v, u)
+            backward = cast("dict[str, dict]", graph.get_edge_data(v, u))
             steps.append((u, v, "←", backward[min(backward)]))
     return steps

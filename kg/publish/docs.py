@@ -28,9 +28,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
+from typing import TypeGuard
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import Node
 
 from kg.dataset.outputs import check_folder, write_text
 from kg.dataset.paths import project_root
@@ -62,15 +64,15 @@ def _local(iri: URIRef) -> str:
     return str(iri)[len(str(QDO)) :]
 
 
-def _ours(iri: object) -> bool:
+def _ours(iri: object) -> TypeGuard[URIRef]:
     return isinstance(iri, URIRef) and str(iri).startswith(str(QDO))
 
 
 def core_edges(onto: Graph) -> list[Edge]:
     """Each object property between two of our classes (one of each inverse pair), and subclass links among them."""
     grouped: dict[tuple[URIRef, URIRef], list[str]] = defaultdict(list)
-    for prop in sorted(onto.subjects(RDF.type, OWL.ObjectProperty)):
-        if not _ours(prop) or (None, OWL.inverseOf, prop) in onto:
+    for prop in sorted(p for p in onto.subjects(RDF.type, OWL.ObjectProperty) if _ours(p)):
+        if (None, OWL.inverseOf, prop) in onto:
             continue  # the inverse is drawn from the property that declares it
         for domain in onto.objects(prop, RDFS.domain):
             for rng in onto.objects(prop, RDFS.range):
@@ -83,7 +85,7 @@ def core_edges(onto: Graph) -> list[Edge]:
         if len(kinds) <= 2:
             nodes.update(kinds)
     for cls in sorted(nodes):
-        for sup in sorted(onto.objects(cls, RDFS.subClassOf)):
+        for sup in sorted(s for s in onto.objects(cls, RDFS.subClassOf) if isinstance(s, URIRef)):
             if sup in nodes and sup != cls:
                 edges.append((cls, sup, "", True))
     return edges
@@ -257,7 +259,7 @@ def _import_renderers() -> tuple[type, ModuleType]:
     return OntPub, nh3
 
 
-def _hidden(term: object) -> object:
+def _hidden(term: Node) -> Node:
     if isinstance(term, URIRef | Literal):
         text = str(term).translate(_HIDE)
         if text != str(term):
@@ -273,10 +275,10 @@ def _hide_markup(graph: Graph) -> None:
         if (hidden := _hidden(namespace)) is not namespace:
             graph.bind(prefix, hidden, override=True, replace=True)
     for triple in list(graph):
-        shown = tuple(_hidden(t) for t in triple)
+        shown = (_hidden(triple[0]), _hidden(triple[1]), _hidden(triple[2]))
         if any(a is not b for a, b in zip(shown, triple, strict=True)):
             graph.remove(triple)
-            graph.add(shown)  # type: ignore[arg-type]
+            graph.add(shown)
 
 
 def _safe_page(page: str, nh3: ModuleType) -> str:

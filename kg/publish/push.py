@@ -34,12 +34,15 @@ def push(url: str, data: Iterable[Path] = (), *, default_merge: bool = True, tim
     """
     store = store_of(load_dataset(data, engine="oxigraph"))
     assert store is not None
-    targets: list[tuple[str, object]] = [(g.value, g) for g in sorted(store.named_graphs(), key=str)]
+    targets: list[tuple[str, ox.NamedNode | ox.BlankNode | ox.DefaultGraph]] = [
+        (g.value, g) for g in sorted(store.named_graphs(), key=str)
+    ]
     if default_merge:
         targets.append(("default", ox.DefaultGraph()))
     done = []
     for name, graph in targets:
         body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        assert body is not None  # given no output, pyoxigraph returns the bytes
         query = "default" if name == "default" else urllib.parse.urlencode({"graph": name})
         status, _, _ = request(
             url + ("&" if "?" in url else "?") + query,

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache, lru_cache
 from io import BytesIO
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 import pyoxigraph as ox
@@ -32,6 +32,7 @@ from rdflib.plugins.serializers.jsonld import Converter
 from rdflib.plugins.serializers.trig import TrigSerializer
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.plugins.shared.jsonld.context import Context
+from rdflib.term import IdentifiedNode, Identifier, Node
 
 from kg.dataset.load import new_dataset
 from kg.dataset.paths import ARTICLE_FILE, project_root
@@ -50,6 +51,9 @@ from kg.vocab.namespaces import (
     bind_prefixes,
 )
 
+if TYPE_CHECKING:
+    from rdflib.graph import _TripleOrTriplePathType, _TripleSelectorType
+
 #: Our format names → rdflib's serializer names.
 FORMATS: dict[str, str] = {name: RDF_FORMATS[name].rdflib for name in EXPORT_FORMATS}
 #: Formats that keep named graphs; the others flatten to the union.
@@ -58,7 +62,7 @@ QUAD_FORMATS = frozenset(name for name in EXPORT_FORMATS if RDF_FORMATS[name].qu
 SUFFIXES: dict[str, str] = {suffix: f.name for suffix, f in BY_SUFFIX.items() if f.name in EXPORT_FORMATS}
 INFERRED_MODES = ("none", "add", "only")
 
-Quad = tuple[Any, Any, Any, URIRef]
+Quad = tuple[Node, Node, Node, IdentifiedNode]
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ class Export:
 
     text: str
     fmt: str
-    graphs: tuple[URIRef, ...]
+    graphs: tuple[IdentifiedNode, ...]
     quads: int  # statements, one per graph that holds them
     triples: int  # distinct triples: what a format without graphs writes
     note: str | None
@@ -97,7 +101,7 @@ def _context_document() -> dict[str, Any]:
         raise KGError(f"{path}: cannot read the JSON-LD context: {exc}") from None
 
 
-def named_graphs(ds: Dataset) -> list[URIRef]:
+def named_graphs(ds: Dataset) -> list[IdentifiedNode]:
     """The non-empty named graphs of ``ds`` (the default graph and ``qdg:inferred`` excluded), sorted."""
     return sorted(
         g.identifier
@@ -125,18 +129,20 @@ def resolve_graph(ds: Dataset, name: str) -> URIRef:
     return iri
 
 
-def _graph_quads(ds: Dataset, iri: URIRef) -> Iterator[Quad]:
+def _graph_quads(ds: Dataset, iri: IdentifiedNode) -> Iterator[Quad]:
     for s, p, o in ds.graph(iri):
         yield s, p, o, iri
 
 
 def _default_quads(ds: Dataset) -> Iterator[Quad]:
     """Triples users' N-Quads/TriG files put in the default graph (never the union view)."""
-    for s, p, o, g in ds.quads((None, None, None, DATASET_DEFAULT_GRAPH_ID)):
-        yield s, p, o, getattr(g, "identifier", g)
+    # rdflib takes a graph's name here (ConjunctiveGraph._graph resolves it), though its stub asks for a Graph
+    for s, p, o, g in ds.quads((None, None, None, DATASET_DEFAULT_GRAPH_ID)):  # type: ignore[arg-type]
+        name = getattr(g, "identifier", g)
+        yield s, p, o, name if name is not None else DATASET_DEFAULT_GRAPH_ID
 
 
-def _reasoning_input(ds: Dataset, graphs: Iterable[URIRef]) -> Dataset:
+def _reasoning_input(ds: Dataset, graphs: Iterable[IdentifiedNode]) -> Dataset:
     """The selected graphs plus the ontology: what the reasoner needs to entail anything about them."""
     sub = new_dataset()
     for iri in {*graphs, ONTOLOGY_IRI}:
@@ -153,6 +159,7 @@ def select(ds: Dataset, scope: Scope = Scope()) -> list[Quad]:
     if scope.graph is not None and scope.entities_only:
         raise KGError("--graph and --entities-only each choose one graph; give at most one of them")
     whole = scope.graph is None and not scope.entities_only
+    chosen: list[IdentifiedNode]
     if whole:
         chosen = named_graphs(ds)
     elif scope.entities_only:
@@ -160,6 +167,7 @@ def select(ds: Dataset, scope: Scope = Scope()) -> list[Quad]:
             raise KGError("the dataset has no entities graph (qdg:entities)")
         chosen = [ENTITIES_GRAPH]
     else:
+        assert scope.graph is not None  # not the whole dataset nor the entities: a graph was named
         chosen = [resolve_graph(ds, scope.graph)]
     with_ontology = whole if scope.with_ontology is None else scope.with_ontology
     if with_ontology and ONTOLOGY_IRI not in chosen and ONTOLOGY_IRI in named_graphs(ds):
@@ -189,9 +197,9 @@ def canonical_quads(quads: list[Quad]) -> list[Quad]:
     if any(isinstance(q[3], BNode) for q in quads):
         raise KGError("graphs named by blank nodes cannot be exported reproducibly; name them with IRIs")
     graphs = sorted({q[3] for q in quads})
-    predicates = sorted({q[1] for q in quads})
+    predicates = sorted({q[1] for q in quads if isinstance(q[1], Identifier)})  # every term is an Identifier
     graph_no = {g: i for i, g in enumerate(graphs)}
-    predicate_no = {p: i for i, p in enumerate(predicates)}
+    predicate_no: dict[Node, int] = {p: i for i, p in enumerate(predicates)}
     encoded = Graph()
     for s, p, o, g in quads:
         encoded.add((s, URIRef(f"urn:kg-export:{graph_no[g]}:{predicate_no[p]}"), o))
@@ -213,7 +221,9 @@ def _dataset(quads: list[Quad]) -> Dataset:
 class _SortedGraph(Graph):
     """A Graph that yields its triples in sorted order, so writers that walk it (RDF/XML) write in that order."""
 
-    def triples(self, triple, *args, **kwargs):  # type: ignore[override]
+    def triples(  # type: ignore[override]
+        self, triple: _TripleSelectorType, *args: Any, **kwargs: Any
+    ) -> Generator[_TripleOrTriplePathType, None, None]:
         yield from sorted(super().triples(triple, *args, **kwargs), key=lambda t: (t[0].n3(), t[1].n3(), t[2].n3()))
 
 
@@ -230,7 +240,7 @@ _BARE = {
 
 
 def _bare_keeps(literal: Literal) -> bool:
-    pattern = _BARE.get(literal.datatype)  # type: ignore[arg-type]
+    pattern = _BARE.get(literal.datatype) if literal.datatype is not None else None
     lexical = str(literal)
     if pattern is None or not pattern.fullmatch(lexical):
         return False
@@ -346,7 +356,7 @@ class _LexicalConverter(Converter):
     """
 
     def to_raw_value(self, graph: Graph, s: Any, o: Any, nodemap: dict[str, Any]) -> Any:
-        pattern = _JSON_NATIVE.get(o.datatype) if isinstance(o, Literal) else None
+        pattern = _JSON_NATIVE.get(o.datatype) if isinstance(o, Literal) and o.datatype is not None else None
         if pattern is not None and not pattern.fullmatch(str(o)):
             return {self.context.type_key: self.context.to_symbol(o.datatype), self.context.value_key: str(o)}
         return super().to_raw_value(graph, s, o, nodemap)
@@ -431,13 +441,14 @@ def _rdfxml(graph: Graph) -> str:
     first, as the writer would otherwise number them in set order.
     """
     nm = graph.namespace_manager
-    for predicate in sorted(set(graph.predicates())):
+    for predicate in sorted({p for p in graph.predicates() if isinstance(p, Identifier)}):  # all are Identifiers
         try:
             prefix, _, local = nm.compute_qname_strict(predicate)
         except ValueError:
             prefix = local = ""
         if not _is_xml_name(prefix, local):  # rdflib also splits http://example.org/%e2%82%ac into ns1:e2%82%ac
-            lost = _ox_statements([(s, p, o, None) for s, p, o in graph.triples((None, predicate, None))], False)
+            triples = graph.triples((None, predicate, None))
+            lost = _ox_statements([(s, p, o, DATASET_DEFAULT_GRAPH_ID) for s, p, o in triples], False)
             raise _Lost(lost, [], "has a predicate RDF/XML cannot write as an XML name")
     return graph.serialize(format="xml")
 
@@ -500,7 +511,9 @@ def _write(quads: list[Quad], statements: list[ox.Quad], fmt: str) -> str:
     if fmt == "turtle":  # rdflib's Turtle writer sorts subjects, predicates and objects itself
         return _turtle(_union(quads))
     if fmt in ("nt", "nquads"):  # Oxigraph's writer: rdflib's leaves control characters raw, which its reader refuses
-        return _sorted_lines(ox.serialize(statements, format=OXIGRAPH_FORMATS[fmt]).decode("utf-8"))
+        written = ox.serialize(statements, format=OXIGRAPH_FORMATS[fmt])
+        assert written is not None  # given no output, pyoxigraph returns the bytes
+        return _sorted_lines(written.decode("utf-8"))
     if fmt == "xml":
         return _rdfxml(_union(quads, _SortedGraph))
     ds = _dataset(quads)
@@ -563,7 +576,8 @@ def _verify(statements: list[ox.Quad], fmt: str, text: str, blank_nodes: bool) -
 def _verify_xml(written: set[ox.Quad], text: str) -> None:
     """RDF/XML must also be well-formed XML, which Oxigraph's lenient reader does not check (expat does)."""
     if bad := _NOT_XML.search(text):
-        lost = sorted((q for q in written if any(bad[0] in t.value for t in (q.subject, q.object))), key=str)
+        terms = [(q, [t for t in (q.subject, q.object) if not isinstance(t, ox.Triple)]) for q in written]
+        lost = sorted((q for q, ts in terms if any(bad[0] in t.value for t in ts)), key=str)
         raise _Lost(lost, [], f"holds U+{ord(bad[0]):04X}, a character XML 1.0 cannot carry")
     try:
         expat.ParserCreate().Parse(text.encode("utf-8"), True)
@@ -598,18 +612,15 @@ def _loss_message(fmt: str, lost: _Lost, keeps: str | None) -> str:
 def _format_that_keeps(lost: list[ox.Quad], fmt: str) -> str | None:
     """The first format that writes the statements ``fmt`` lost faithfully (one with graphs, if ``fmt`` has them)."""
     blanks: dict[str, BNode] = {}
-    probe = [
-        (
-            *(term_from_ox(t, blanks) for t in (q.subject, q.predicate, q.object)),
-            graph_from_ox(q.graph_name, blanks),
-        )
-        for q in lost[:20]
-    ]
+    probe: list[Quad] = []
+    for q in lost[:20]:
+        s, p, o = (term_from_ox(t, blanks) for t in (q.subject, q.predicate, q.object))
+        probe.append((s, p, o, graph_from_ox(q.graph_name, blanks)))
     for other in _FALLBACKS:
         if other == fmt or (fmt in QUAD_FORMATS and other not in QUAD_FORMATS):
             continue
         try:
-            _written(probe, other)  # type: ignore[arg-type]
+            _written(probe, other)
         except KGError:
             continue
         return other
@@ -635,7 +646,7 @@ def serialize(quads: list[Quad], fmt: str) -> str:
 _FLAT_NAMES = {"turtle": "Turtle", "nt": "N-Triples", "xml": "RDF/XML"}
 
 
-def _flatten_note(graphs: tuple[URIRef, ...], default: bool, fmt: str, triples: int) -> str:
+def _flatten_note(graphs: tuple[IdentifiedNode, ...], default: bool, fmt: str, triples: int) -> str:
     names = [*(curie(g) for g in graphs), *(["the default graph"] if default else [])]
     return (
         f"{_FLAT_NAMES[fmt]} holds no named graphs: these {triples} triples are the union of "

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF
+from rdflib.term import IdentifiedNode, Node
 
 from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie
@@ -28,31 +29,31 @@ DECLARATION_TYPES = (
 )
 
 
-def _is_record(g: Graph, node: object) -> bool:
+def _is_record(g: Graph, node: Node) -> bool:
     return any((node, RDF.type, cls) in g for cls in RECORD_CLASSES)
 
 
-def _reifications(g: Graph) -> dict[tuple, list[URIRef | BNode]]:
-    out: dict[tuple, list] = {}
+def _reifications(g: Graph) -> dict[tuple[Node | None, Node | None, Node | None], list[Node]]:
+    out: dict[tuple[Node | None, Node | None, Node | None], list[Node]] = {}
     for st in g.subjects(RDF.type, RDF.Statement):
         key = (g.value(st, RDF.subject), g.value(st, RDF.predicate), g.value(st, RDF.object))
         out.setdefault(key, []).append(st)
     return out
 
 
-def _reification_nodes(g: Graph) -> set:
+def _reification_nodes(g: Graph) -> set[Node]:
     return set(g.subjects(RDF.type, RDF.Statement))
 
 
-def _needs_backing(g: Graph, s: object, p: object, o: object, article: URIRef | None, statements: set) -> bool:
+def _needs_backing(g: Graph, s: Node, p: Node, o: Node, article: IdentifiedNode | None, statements: set[Node]) -> bool:
     """Whether a triple of an article or curated graph must be backed by a reification."""
     if s in statements or s == article or _is_record(g, s):
         return False
     return not (p == QDO.sets and _is_record(g, o))
 
 
-def _article_texts(ds: Dataset, root: Path) -> tuple[dict[URIRef, str], list[Finding]]:
-    texts: dict[URIRef, str] = {}
+def _article_texts(ds: Dataset, root: Path) -> tuple[dict[Node, str], list[Finding]]:
+    texts: dict[Node, str] = {}
     problems: list[Finding] = []
     for g in article_graphs(ds):
         art = g.identifier
@@ -85,7 +86,7 @@ def check_evidence(ds: Dataset, root: Path) -> Iterator[Finding]:
                 yield Finding(
                     "evidence", curie(node), f"dcterms:source is {curie(src)} but it is in graph {curie(g.identifier)}"
                 )
-            if cited not in texts:
+            if cited is None or cited not in texts:
                 yield Finding("evidence", curie_or(node), "evidence cites no known article (dcterms:source)")
             elif normalise_space(str(quote)) not in texts[cited]:
                 yield Finding("evidence", curie_or(node), f"quote not found verbatim in {curie(cited)}: {str(quote)!r}")
@@ -97,7 +98,9 @@ def check_evidence(ds: Dataset, root: Path) -> Iterator[Finding]:
 
 def check_backing(ds: Dataset, root: Path) -> Iterator[Finding]:
     """Article statements are reified with evidence; curated ones with a rationale; and vice versa."""
-    graphs = [(g, g.identifier, QDO.evidence) for g in article_graphs(ds)]
+    graphs: list[tuple[Graph, IdentifiedNode | None, URIRef]] = [
+        (g, g.identifier, QDO.evidence) for g in article_graphs(ds)
+    ]
     graphs.append((ds.graph(CURATED_GRAPH), None, QDO.rationale))
     for g, article, proof in graphs:
         name = curie(g.identifier)
@@ -110,9 +113,9 @@ def check_backing(ds: Dataset, root: Path) -> Iterator[Finding]:
                     name,
                     f"{curie_or(s)} {curie_or(p)} {curie_or(o)} has no rdf:Statement with {curie(proof)}",
                 )
-        for (s, p, o), nodes in reified.items():
-            if (s, p, o) not in g:
-                yield Finding("backing", name, f"reified {curie_or(s)} {curie_or(p)} {curie_or(o)} is not asserted")
+        for (rs, rp, ro), nodes in reified.items():
+            if (rs, rp, ro) not in g:
+                yield Finding("backing", name, f"reified {curie_or(rs)} {curie_or(rp)} {curie_or(ro)} is not asserted")
             for node in nodes:
                 if g.value(node, proof) is None:
                     yield Finding("backing", curie_or(node), f"reification has no {curie(proof)}")
@@ -137,7 +140,7 @@ def _is_standard(term: URIRef) -> bool:
 def check_vocabulary(ds: Dataset, root: Path) -> Iterator[Finding]:
     """Every class and property the data uses is declared in the ontology or a standard vocabulary."""
     declared = _declared_terms(ds)
-    seen: set[tuple[str, URIRef]] = set()
+    seen: set[tuple[str, Node]] = set()
     for g in ds.graphs():
         if g.identifier == ONTOLOGY_IRI:
             continue

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import IdentifiedNode, Node
 
 from kg.quality.findings import Finding, article_graphs, curie_or, normalise_space
 from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO
@@ -22,7 +23,7 @@ from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO
 #: Classes whose members are records of one sentence: their fields must be covered by their own evidence.
 FIGURES = (QDO.Observation, QDO.DerivedObservation, QDO.Target)
 #: Words that write each qualifier in the articles ("more than 80", "over 390 billion", "exceeding 100 billion").
-QUALIFIER_WORDS = {
+QUALIFIER_WORDS: dict[Node, tuple[str, ...]] = {
     QDO.MoreThan: ("more than", "over", "exceeding", "exceeded", "above"),
     QDO.Nearly: ("nearly", "almost"),
     QDO.UpTo: ("up to",),
@@ -61,7 +62,7 @@ def _types(ds: Dataset, above: dict[URIRef, set[URIRef]]) -> dict[object, set[UR
     return types
 
 
-def _datatype_fits(value: Literal, rng: URIRef) -> bool:
+def _datatype_fits(value: Literal, rng: Node) -> bool:
     if rng in (RDFS.Literal, RDF.PlainLiteral):
         return True
     if rng == XSD.string:
@@ -98,8 +99,8 @@ def g_name(g: Graph) -> str:
     return curie_or(g.identifier)
 
 
-def _figures(g: Graph) -> Iterable[URIRef]:
-    return sorted({s for cls in FIGURES for s in g.subjects(RDF.type, cls)})
+def _figures(g: Graph) -> Iterable[IdentifiedNode]:
+    return sorted({s for cls in FIGURES for s in g.subjects(RDF.type, cls) if isinstance(s, IdentifiedNode)})
 
 
 def _year_in(text: str, year: str) -> bool:
@@ -144,7 +145,7 @@ def check_vague_dates(ds: Dataset, root: Path) -> Iterator[Finding]:
         if (g.identifier, DCTERMS.date, None) not in g:
             continue  # an undated article: its "last year" or "for two consecutive years" cannot be read
         for prop, readings in VAGUE.items():
-            for node in sorted(set(g.subjects(prop, None))):
+            for node in sorted({s for s in g.subjects(prop, None) if isinstance(s, IdentifiedNode)}):
                 stated = any((node, r, None) in g for r in readings)
                 dated = any((node, r, None) in curated for r in readings)
                 if not (stated or dated):

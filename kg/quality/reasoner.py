@@ -35,6 +35,7 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.term import IdentifiedNode, Node
 
 from kg.dataset.cache import read_entry, write_entry
 from kg.dataset.resolve import curie
@@ -130,11 +131,13 @@ def _datatype_uses(ds: Dataset, datatype: URIRef) -> str:
     """Where the data or ontology gives HermiT a datatype it refuses: ranges, and property values by graph."""
     onto = ds.graph(ONTOLOGY_IRI)
     annotations = set(onto.subjects(RDF.type, OWL.AnnotationProperty))
-    uses = [f"range of {curie(p)}" for p in sorted(onto.subjects(RDFS.range, datatype)) if p not in annotations]
-    graphs: dict[URIRef, set[str]] = {}
+    ranged = sorted(p for p in onto.subjects(RDFS.range, datatype) if isinstance(p, IdentifiedNode))
+    uses = [f"range of {curie(p)}" for p in ranged if p not in annotations]
+    graphs: dict[Node, set[str]] = {}
     for _s, p, o, g in ds.quads((None, None, None, None)):
         if isinstance(o, Literal) and o.datatype == datatype and p not in annotations and p not in REIFICATION:
-            graphs.setdefault(p, set()).add(curie(getattr(g, "identifier", g)))
+            name = getattr(g, "identifier", g)
+            graphs.setdefault(p, set()).add(curie(name) if name is not None else "the default graph")
     uses += [f"values of {curie(p)} in {', '.join(sorted(gs))}" for p, gs in sorted(graphs.items())]
     return "; ".join(uses) or "nowhere kg can point to"
 

@@ -9,10 +9,10 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
-from rdflib.query import Result
+from rdflib.query import Result, ResultRow
 
 from kg.dataset.resolve import curie, label_of
 from kg.errors import QueryError
@@ -41,7 +41,8 @@ def rows(result: Result) -> Rows:
     if result.type != "SELECT":
         raise QueryError(f"expected a SELECT query, got {result.type}")
     names = [str(v) for v in result.vars or []]
-    return Rows(names, [tuple(r) for r in result])
+    # a SELECT's cells are IRIs, literals, blank nodes or None (unbound); rdflib types them all Identifier
+    return Rows(names, [cast("tuple[Term, ...]", tuple(r)) for r in result if isinstance(r, ResultRow)])
 
 
 def cell_text(term: object, full_iris: bool = False) -> str:
@@ -126,7 +127,9 @@ def format_json(data: Rows) -> str:
 
 def format_xml(result: Result) -> str:
     """W3C SPARQL Query Results XML, written by rdflib's serializer."""
-    return result.serialize(format="xml").decode("utf-8")
+    data = result.serialize(format="xml")
+    assert data is not None  # given no destination, rdflib returns the bytes
+    return data.decode("utf-8")
 
 
 def format_result(result: Result, fmt: str, max_rows: int | None = None) -> str:

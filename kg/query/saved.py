@@ -168,8 +168,13 @@ def standalone(saved: SavedQuery) -> str:
     text = saved.text
     for name, default in parameter_defaults(saved).items():
         pattern = rf"COALESCE\(\s*\?{re.escape(name)}_param\s*,\s*{re.escape(default)}\s*\)"
-        text = re.sub(pattern, lambda _m, d=default: d, text)
+        text = re.sub(pattern, _verbatim(default), text)
     return text
+
+
+def _verbatim(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement for ``re.sub`` that puts in ``text`` as it is (no backslash escapes or group references)."""
+    return lambda _match: text
 
 
 def require_known_parameters(saved: SavedQuery, given: list[str]) -> None:

@@ -36,14 +36,14 @@ import re
 from collections.abc import Callable, Iterator
 
 from rdflib import BNode, Dataset, Literal, URIRef, Variable
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID, ConjunctiveGraph
 from rdflib.namespace import XSD
 from rdflib.plugins.sparql.algebra import BGP, Graph, Join, translateUpdate
 from rdflib.plugins.sparql.evaluate import evalPart
 from rdflib.plugins.sparql.evalutils import _fillTemplate
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.plugins.sparql.sparql import QueryContext
+from rdflib.plugins.sparql.sparql import FrozenBindings, QueryContext, Update
 from rdflib.plugins.sparql.update import (
     evalAdd,
     evalClear,
@@ -53,6 +53,7 @@ from rdflib.plugins.sparql.update import (
     evalInsertData,
     evalMove,
 )
+from rdflib.term import IdentifiedNode, Node
 
 from kg.engines.guard import NetworkBlocked, no_network
 from kg.engines.limits import deadline
@@ -60,7 +61,7 @@ from kg.engines.safety import _position, _translate_error, _walk, normalise
 from kg.errors import KGError, QueryError
 from kg.vocab.namespaces import PREFIXES
 
-Quad = tuple[object, object, object, URIRef | None]
+Quad = tuple[Node, Node, Node, URIRef | None]
 
 
 class _Failed(QueryError):
@@ -94,7 +95,7 @@ def run_update_on_copy(ds: Dataset, text: str, *, timeout: float | None = None) 
     return copy
 
 
-def _plain(term: object) -> object:
+def _plain(term: Node) -> Node:
     """``"x"^^xsd:string`` as ``"x"``: an Oxigraph store's rdflib view spells plain literals so, and rdflib's
     memory store would then not match them with the ``"x"`` an update writes."""
     if isinstance(term, Literal) and term.datatype == XSD.string:
@@ -102,7 +103,7 @@ def _plain(term: object) -> object:
     return term
 
 
-def _parse(text: str):
+def _parse(text: str) -> Update:
     text = normalise(text)
     if not re.sub(r"#[^\n]*", "", text).strip():
         raise QueryError("empty update: write INSERT DATA, DELETE WHERE, CLEAR ... (nothing was written)")
@@ -154,11 +155,11 @@ def _on_default(ctx: QueryContext) -> QueryContext:
     return ctx.pushGraph(ctx.dataset.get_context(DATASET_DEFAULT_GRAPH_ID))
 
 
-def _holds_triples(ds: Dataset, graph: object) -> bool:
+def _holds_triples(ds: ConjunctiveGraph, graph: IdentifiedNode | str | None) -> bool:
     return graph in ("DEFAULT", "NAMED", "ALL") or next(iter(ds.get_context(graph)), None) is not None
 
 
-def _require(ds: Dataset, graph: object) -> None:
+def _require(ds: ConjunctiveGraph, graph: IdentifiedNode | str | None) -> None:
     if not _holds_triples(ds, graph):
         raise _Failed(f"graph <{graph}> does not exist (write SILENT to ignore that)")
 
@@ -228,7 +229,7 @@ def _where_context(ctx: QueryContext, op: CompValue) -> QueryContext:
     return ctx
 
 
-def _using_dataset(ds: Dataset, clauses: list[CompValue]) -> Dataset:
+def _using_dataset(ds: ConjunctiveGraph, clauses: list[CompValue]) -> Dataset:
     """USING graphs merged as the default graph, USING NAMED graphs as the named ones (none without it).
 
     Not kg.query.sparql.dataset_view: that keeps every named graph when FROM NAMED is absent.
@@ -245,7 +246,7 @@ def _using_dataset(ds: Dataset, clauses: list[CompValue]) -> Dataset:
     return view
 
 
-def _instances(clause: CompValue | None, solution, with_graph: URIRef | None) -> Iterator[Quad]:
+def _instances(clause: CompValue | None, solution: FrozenBindings, with_graph: URIRef | None) -> Iterator[Quad]:
     """The quads a template gives for one solution; a graph of None means "every graph" (a deletion)."""
     if clause is None:
         return

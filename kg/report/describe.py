@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rdflib import Dataset, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.term import Node
 
 from kg.dataset.resolve import curie, label_of, resolve_entity
 from kg.report.terminal import one_line
@@ -18,7 +19,7 @@ def _term(ds: Dataset, term: object) -> str:
     return str(term)
 
 
-def _proof(g, s, p, o) -> str:
+def _proof(g: Graph, s: Node, p: Node, o: Node) -> str:
     for st in g.subjects(RDF.subject, s):
         if (st, RDF.predicate, p) in g and (st, RDF.object, o) in g:
             ev = g.value(st, QDO.evidence) or g.value(st, QDO.rationale)

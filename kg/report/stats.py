@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rdflib import Dataset, URIRef
 from rdflib.namespace import DCTERMS, RDF
+from rdflib.term import IdentifiedNode
 
 from kg.dataset.resolve import curie, label_of
 from kg.report.terminal import one_line
@@ -33,7 +34,7 @@ def compute_stats(ds: Dataset) -> Stats:
             per_class[label_of(ds, t) if isinstance(t, URIRef) else str(t)] += 1
     figures = []
     articles = []
-    for art in sorted(ds.subjects(RDF.type, QDO.Article)):
+    for art in sorted(a for a in ds.subjects(RDF.type, QDO.Article) if isinstance(a, IdentifiedNode)):
         sid = str(ds.value(art, QDO.shortId))
         g = ds.graph(art)
         figures.append(

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 from rdflib import BNode, Graph, Namespace, URIRef
@@ -51,6 +52,9 @@ from kg.serve.workbench import (
     labels_query,
     writable,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 log = logging.getLogger("kg.serve")
 
@@ -167,7 +171,7 @@ class _DeadlineReader(io.RawIOBase):
     def next_request(self) -> None:
         self.deadline = None
 
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int:
         wait = self.idle if self.deadline is None else min(self.idle, self.deadline - time.monotonic())
         if wait <= 0:
             raise TimeoutError("the request did not arrive in time")
@@ -205,18 +209,25 @@ class SparqlServer(ThreadingHTTPServer):
         self._lingering: deque[tuple[float, socket.socket]] = deque()
         super().__init__(address, SparqlHandler)
         self.pool, self.max_body, self.log = pool, max_body, log
-        self.hosts = HostPolicy((address[0], self.server_address[0]), self.server_address[1], allowed)
+        bound_host, bound_port = self._bound()
+        self.hosts = HostPolicy((address[0], bound_host), bound_port, allowed)
         self.request_deadline, self.idle_timeout, self.max_connections = request_deadline, idle_timeout, max_connections
+
+    def _bound(self) -> tuple[str, int]:
+        """The host and port the socket is bound to (an IP socket's host is a str; typeshed allows bytes too)."""
+        host, port = self.server_address[:2]
+        assert isinstance(host, str)
+        return host, port
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = self._bound()
         return f"http://{_url_host(host)}:{port}/sparql"
 
     @property
     def workbench_url(self) -> str:
         """The page a person opens: on a wildcard bind, at loopback (the Host check refuses 0.0.0.0 and ::)."""
-        host, port = self.server_address[:2]
+        host, port = self._bound()
         loopback = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
         return f"http://{_url_host(loopback)}:{port}/"
 
@@ -228,6 +239,7 @@ class SparqlServer(ThreadingHTTPServer):
         if self.pool.failure is not None:
             raise PoolFailed(self.pool.failure)
 
+    # A TCP server's request is its socket; typeshed's type also allows a datagram server's (data, socket).
     def process_request(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
         with self._open_lock:
             admitted = self._open < self.max_connections
@@ -241,6 +253,7 @@ class SparqlServer(ThreadingHTTPServer):
             self._closed_one()
             raise
 
+    # A TCP server's request is its socket (see process_request).
     def process_request_thread(self, request: socket.socket, client_address: tuple[str, int]) -> None:  # type: ignore[override]
         try:
             super().process_request_thread(request, client_address)
@@ -275,7 +288,7 @@ class SparqlServer(ThreadingHTTPServer):
         super().server_close()
         self._close_lingering(everything=True)
 
-    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:  # type: ignore[override]
+    def handle_error(self, request: object, client_address: tuple[str, int]) -> None:
         """An error outside a request's answer, e.g. a client gone mid-reply: logged, never printed raw."""
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, XSD, NamespaceManager
 
 ONTOLOGY_BASE = "https://w3id.org/qingdao-kg/ontology"
 DATA_BASE = "https://w3id.org/qingdao-kg/id/"
@@ -62,7 +62,7 @@ STANDARD_VOCABULARIES: tuple[str, ...] = (
 )
 
 
-def bind_prefixes(target: object) -> None:
+def bind_prefixes(target: Graph | NamespaceManager) -> None:
     """Bind the project's prefixes on a Graph, Dataset or NamespaceManager (ours win over rdflib's defaults)."""
     for prefix, ns in PREFIXES.items():
         target.bind(prefix, ns, override=True, replace=True)
