@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Dataset
+from rdflib import Dataset, Graph
 
 from kg.dataset.resolve import label_of, lookup_graph, resolve_entity
 from kg.engines.remote import Endpoint
 from kg.errors import KGError, ResolveError
-from kg.graph.convert import rdf_to_nx
+from kg.graph.convert import ConvertOptions, rdf_to_nx
 from kg.graph.draw import draw_figure
 from kg.graph.files import FIGURES, write_graph
 from kg.graph.html import write_html
@@ -104,7 +104,7 @@ def compose_view(
         raise KGError("compose_view needs a dataset or an endpoint")
     if request.walks:
         return _walked(request, LocalSource(ds), ds)
-    options = {
+    options: ConvertOptions = {
         "literals": request.literals,
         "classes": [resolve_entity(ds, c) for c in request.classes],
         "predicates": [resolve_entity(ds, p) for p in request.predicates],
@@ -133,7 +133,7 @@ def compose_view(
     return View(view, WHOLE_TITLE)
 
 
-def _walked(request: ViewRequest, source: LocalSource | RemoteSource, names: Dataset) -> View:
+def _walked(request: ViewRequest, source: LocalSource | RemoteSource, names: Graph) -> View:
     """The neighbourhood of the request's focus from a walk, not from converting the whole graph."""
     node = resolve_entity(names, request.focus or "")
     found = walk(source, node, request.depth, request.hub_limit)
