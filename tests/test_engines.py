@@ -15,8 +15,7 @@ import pytest
 from rdflib import Dataset, Literal, URIRef, Variable
 
 from kg.dataset.load import load_dataset
-from kg.engines.oxigraph import store_of
-from kg.engines.oxigraph_worker import worker_pid
+from kg.engines.registry import backend_of
 from kg.errors import InputError, QueryError, QueryTimeout
 from kg.query.results import rows
 from kg.query.saved import saved_queries
@@ -107,27 +106,32 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def worker_pid(ds: Dataset) -> int:
+    """The process id of the worker now serving ``ds``'s queries (0: none)."""
+    worker = backend_of(ds).worker  # type: ignore[attr-defined]
+    return worker.pid if worker else 0
+
+
 def _count_all(ds: Dataset) -> int:
     return int(run_query(ds, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", timeout=30).bindings[0][Variable("n")])
 
 
 def test_one_worker_serves_a_store_until_a_deadline_kills_it() -> None:
     ds = load_dataset(engine="oxigraph")
-    store = store_of(ds)
     first = _count_all(ds)
-    pid = worker_pid(store)
+    pid = worker_pid(ds)
     assert pid and _alive(pid)
-    assert _count_all(ds) == first and worker_pid(store) == pid  # reused, not forked again
+    assert _count_all(ds) == first and worker_pid(ds) == pid  # reused, not started again
     with pytest.raises(QueryTimeout):
         run_query(ds, HEAVY, timeout=1)
     assert not _alive(pid)
-    assert _count_all(ds) == first and worker_pid(store) not in (0, pid)
+    assert _count_all(ds) == first and worker_pid(ds) not in (0, pid)
 
 
 def test_a_write_retires_the_worker_so_answers_follow_the_store() -> None:
     ds = load_dataset(engine="oxigraph")
     before = _count_all(ds)
-    pid = worker_pid(store_of(ds))
+    pid = worker_pid(ds)
     ds.graph(URIRef("urn:test:extra")).add((URIRef("urn:test:s"), URIRef("urn:test:p"), Literal("new")))
     assert not _alive(pid)
     assert _count_all(ds) == before + 1
@@ -156,13 +160,13 @@ def test_the_worker_holds_no_pipe_of_the_parent_open() -> None:
     _count_all(ds)  # starts the worker while the pipe to `cat` is open
     peer.stdin.close()  # type: ignore[union-attr]
     assert peer.wait(timeout=10) == 0
-    assert _alive(worker_pid(store_of(ds)))
+    assert _alive(worker_pid(ds))
 
 
 def test_the_worker_ends_with_its_dataset() -> None:
     ds = load_dataset(engine="oxigraph")
     _count_all(ds)
-    pid = worker_pid(store_of(ds))
+    pid = worker_pid(ds)
     del ds
     gc.collect()
     assert not _alive(pid)

@@ -541,17 +541,9 @@ class Process:
         return self.url.removesuffix("/sparql")
 
     def workers(self) -> list[int]:
-        """The worker processes: the server's children, found in /proc."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
+        """The worker processes: the children of the fork server the server started (kg.engines.worker), found in
+        /proc."""
+        return [pid for child in children(self.proc.pid) for pid in children(child)]
 
     def health(self) -> tuple[int, dict]:
         reply = http_call(self.base + "/health")
@@ -561,6 +553,20 @@ class Process:
         self.proc.terminate()
         self.proc.wait(timeout=HANG)
         return "".join(self.log)
+
+
+def children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent``, found in /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
 
 
 def kg_serve(*options: str) -> Process:
