@@ -114,14 +114,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
+def serve_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
+    """A real `oxigraph serve` on a free loopback port with its data at ``location``, and the shipped graph pushed
+    into it: its base URL and process."""
     binary = _binary()
     if binary is None:
         missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
     port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph")
     args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
     proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -135,6 +134,13 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc.kill()
         pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
     push(base + "/store")
+    return base, proc
+
+
+@pytest.fixture(scope="session")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
+    base, proc = serve_oxigraph(tmp_path_factory.mktemp("oxigraph"))
     yield base
     proc.terminate()
     proc.wait(timeout=10)

@@ -1,5 +1,6 @@
-"""The Oxigraph engine answers like the rdflib engine, stays offline and bounded, and its on-disk store
-follows its sources."""
+"""The Oxigraph engine stays offline and bounded in a worker that follows its store, is chosen by flag,
+environment or config file, and its on-disk store follows its sources. What it answers, it answers like
+every engine: tests/test_backends.py."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,6 @@ from rdflib import Dataset, Literal, URIRef, Variable
 from kg.dataset.load import load_dataset
 from kg.engines.registry import backend_of
 from kg.errors import InputError, QueryError, QueryTimeout
-from kg.query.results import rows
-from kg.query.saved import saved_queries
 from kg.query.sparql import run_query
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
@@ -29,57 +27,6 @@ def ox_ds() -> Dataset:
     return load_dataset(engine="oxigraph")
 
 
-def _value(term: object) -> object:
-    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), the rest as N3."""
-    if term is None:
-        return None
-    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
-        return (str(term.datatype), Decimal(str(term.toPython())).normalize())
-    return term.n3()  # type: ignore[attr-defined]
-
-
-def _answers(ds: Dataset, text: str, **kw: object) -> list[tuple]:
-    data = rows(run_query(ds, text, **kw))  # type: ignore[arg-type]
-    return [tuple(_value(t) for t in row) for row in data.rows]
-
-
-@pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
-def test_both_engines_give_the_same_rows(ds: Dataset, ox_ds: Dataset, saved) -> None:
-    mine = _answers(ds, saved.text)
-    theirs = _answers(ox_ds, saved.text, timeout=30)  # through the forked, time-limited path
-    assert mine, "every saved question has an answer on the shipped graph"
-    assert sorted(mine, key=str) == sorted(theirs, key=str)
-
-
-def test_default_graph_is_a_set_on_both_engines(ds: Dataset, ox_ds: Dataset) -> None:
-    """A triple several articles state matches once (pyoxigraph 0.5's own union graph would repeat it)."""
-    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert _answers(ds, count) == _answers(ox_ds, count)
-    shared = "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e } ORDER BY ?e"
-    assert _answers(ox_ds, shared) == _answers(ds, shared)
-    assert len(_answers(ox_ds, shared)) == len(set(_answers(ox_ds, shared)))
-
-
-def test_parameters_are_substituted_like_rdflib(ds: Dataset, ox_ds: Dataset) -> None:
-    from kg.dataset.resolve import resolve_entity
-
-    saved = saved_queries()["entity-evidence"]
-    for name in ("Hisense", "Chery"):
-        bindings = {"entity_param": resolve_entity(ds, name)}
-        assert _answers(ds, saved.text, bindings=bindings) == _answers(ox_ds, saved.text, bindings=bindings)
-
-
-def test_from_selects_local_graphs_only(ds: Dataset, ox_ds: Dataset, listener) -> None:
-    text = "SELECT (COUNT(*) AS ?n) FROM art:a001 WHERE { ?s ?p ?o }"
-    assert _answers(ds, text) == _answers(ox_ds, text)
-    named = "SELECT ?g (COUNT(*) AS ?n) FROM NAMED art:a002 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    assert _answers(ds, named) == _answers(ox_ds, named)
-    url, received = listener
-    with pytest.raises(QueryError, match="no such graph"):
-        run_query(ox_ds, f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}")
-    assert received == []
-
-
 def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, listener) -> None:
     url, received = listener
     with pytest.raises(QueryError, match="SERVICE is refused"):
@@ -88,14 +35,6 @@ def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, liste
         run_query(ox_ds, f"LOAD <{url}>")
     time.sleep(0.3)
     assert received == []
-
-
-def test_timeout_stops_native_evaluation(ox_ds: Dataset) -> None:
-    started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="stopped after 1 s"):
-        run_query(ox_ds, HEAVY, timeout=1)
-    assert time.monotonic() - started < 10
-    assert run_query(ox_ds, "ASK { ?s ?p ?o }", timeout=5).askAnswer is True
 
 
 def _alive(pid: int) -> bool:
@@ -170,13 +109,6 @@ def test_the_worker_ends_with_its_dataset() -> None:
     del ds
     gc.collect()
     assert not _alive(pid)
-
-
-def test_evaluation_errors_are_query_errors(ox_ds: Dataset) -> None:
-    with pytest.raises(QueryError, match="unknown prefix 'nope:'"):
-        run_query(ox_ds, "SELECT * WHERE { ?s nope:x ?o }")
-    construct = "CONSTRUCT { ?s a ?t } WHERE { ?s a qdo:Article ; a ?t }"
-    assert set(run_query(ox_ds, construct, timeout=5).graph) == set(run_query(load_dataset(), construct).graph)
 
 
 def _kg(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -168,7 +168,7 @@ def test_a_previous_corpus_is_reused_or_replaced(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_both_engines_agree_on_every_saved_question_at_10k(corpus: Path) -> None:
-    from test_engines import _answers
+    from test_backends import _answers
 
     from kg.dataset.load import load_dataset
     from kg.dataset.paths import shipped_sources

@@ -101,11 +101,11 @@ class RdflibBackend:
         return view
 
     def quads(self, pattern: Quad = ANY) -> Iterator[Quad]:
-        s, p, o, g = pattern
-        for qs, qp, qo, qg in self._ds.quads((s, p, o, g)):
-            name = getattr(qg, "identifier", qg)
-            if name not in (None, DATASET_DEFAULT_GRAPH_ID):
-                yield qs, qp, qo, name
+        for s, p, o, context in self._ds.quads(pattern):
+            name = getattr(context, "identifier", context)
+            # rdflib lists every graph stating a matching triple, also when the pattern names one
+            if name not in (None, DATASET_DEFAULT_GRAPH_ID) and pattern[3] in (None, name):
+                yield s, p, o, name
 
     def add_graph(self, name: URIRef, triples: Iterable[Triple]) -> None:
         target = self._ds.graph(name)
