@@ -17,11 +17,12 @@ from rdflib import BNode, Dataset, Literal, URIRef, Variable
 from kg.dataset.load import load_dataset
 from kg.dataset.resolve import resolve_entity
 from kg.dataset.store import build_store, open_store
+from kg.engines import ENGINES
 from kg.engines.backend import Backend, Capabilities, GraphSelection
 from kg.engines.limits import MiB
 from kg.engines.oxigraph import OxigraphBackend
 from kg.engines.rdflib import RdflibBackend
-from kg.engines.registry import backend_of
+from kg.engines.registry import LOCAL, backend_of
 from kg.engines.remote import Endpoint, RemoteBackend, RemoteTimeout
 from kg.engines.safety import prepare
 from kg.errors import MemoryLimitExceeded, QueryError, QueryTimeout
@@ -64,6 +65,10 @@ def _rows(backend: Backend, text: str, bindings: dict | None = None, **kw: objec
 
 def _count(backend: Backend, text: str = COUNT, **kw: object) -> int:
     return int(backend.query(prepare(text), **kw).bindings[0][Variable("n")])  # type: ignore[arg-type]
+
+
+def test_every_engine_a_user_can_name_has_a_backend() -> None:
+    assert tuple(LOCAL) == ENGINES
 
 
 class BackendContract:

@@ -33,7 +33,7 @@ class Capabilities:
     """What an engine offers beyond answering queries, for the code that must choose."""
 
     persistent: bool  # it can hold a dataset in an on-disk store (`kg build --store`)
-    cached: bool  # a dataset it holds can be kept in the parse cache (kg.dataset.cache pickles it)
+    cached: bool  # a dataset it holds can be kept in the parse cache (kg.dataset.cache writes its terms out)
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,8 @@ class Backend(Protocol):
         ...
 
     def add_graph(self, name: URIRef, triples: Iterable[Triple]) -> None:
-        """Add ``triples`` to the named graph ``name`` and so to the merge; blank nodes keep their identity."""
+        """Add ``triples`` to the named graph ``name`` and so to the merge. Blank nodes keep their identity in a local
+        dataset (an inferred triple about a blank node is about that node); a server reads them as new ones."""
         ...
 
 
