@@ -184,10 +184,28 @@ class BackendContract:
             read_only.add_graph(URIRef("urn:kg:test:added"), [ADDED])
 
 
+@pytest.fixture(scope="module")
+def rdflib_backend() -> Backend:
+    return backend_of(load_dataset())
+
+
+@pytest.fixture(scope="module")
+def oxigraph_backend() -> Backend:
+    return backend_of(load_dataset(engine="oxigraph"))
+
+
+@pytest.fixture(scope="module")
+def store_backend(tmp_path_factory: pytest.TempPathFactory) -> Backend:
+    """An on-disk store, opened read-only as every command but `kg build` opens it."""
+    folder = tmp_path_factory.mktemp("store") / "store"
+    build_store(folder)
+    return backend_of(open_store(folder))
+
+
 class TestRdflib(BackendContract):
-    @pytest.fixture(scope="class")
-    def backend(self) -> Backend:
-        return backend_of(load_dataset())
+    @pytest.fixture
+    def backend(self, rdflib_backend: Backend) -> Backend:
+        return rdflib_backend
 
     @pytest.fixture
     def scratch(self) -> Backend:
@@ -199,19 +217,17 @@ class TestRdflib(BackendContract):
 
 
 class TestOxigraph(BackendContract):
-    @pytest.fixture(scope="class")
-    def backend(self) -> Backend:
-        return backend_of(load_dataset(engine="oxigraph"))
+    @pytest.fixture
+    def backend(self, oxigraph_backend: Backend) -> Backend:
+        return oxigraph_backend
 
     @pytest.fixture
     def scratch(self) -> Backend:
         return backend_of(load_dataset(engine="oxigraph"))
 
-    @pytest.fixture(scope="class")
-    def read_only(self, tmp_path_factory: pytest.TempPathFactory) -> Backend:
-        folder = tmp_path_factory.mktemp("store") / "store"
-        build_store(folder)
-        return backend_of(open_store(folder))
+    @pytest.fixture
+    def read_only(self, store_backend: Backend) -> Backend:
+        return store_backend
 
     def test_a_store_is_queried_in_a_worker_of_its_own(self, read_only: OxigraphBackend) -> None:
         """An on-disk store's worker opens the store itself instead of copying it."""
@@ -225,7 +241,7 @@ class TestRemote(BackendContract):
     bounds_memory = False
     substitutes = False
 
-    @pytest.fixture(scope="class")
+    @pytest.fixture
     def backend(self, oxigraph: str) -> Backend:
         return RemoteBackend(Endpoint(oxigraph + "/query"))
 
