@@ -113,7 +113,8 @@ def _worker(args: argparse.Namespace) -> None:
         return
     if args.backend == "server":
         from kg.dataset.resolve import lookup_graph
-        from kg.engines.remote import Endpoint, push
+        from kg.engines.remote import Endpoint
+        from kg.publish.push import push
 
         push(args.endpoint + "/store")
         report["load"] = time.perf_counter() - started

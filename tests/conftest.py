@@ -6,20 +6,15 @@ from __future__ import annotations
 
 import shutil
 import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, missing_tool
+from helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, missing_tool, serve_oxigraph
 from rdflib import Dataset
 
 from kg.dataset.load import load_dataset
-from kg.publish.push import push
 
 
 @pytest.fixture(scope="session")
@@ -80,35 +75,10 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-SERVER_TIMEOUT = 3  # the Oxigraph server's own limit (--timeout-s), to see it cut a stream short
-
-
-def _binary() -> str | None:
-    beside = Path(sys.executable).with_name("oxigraph")
-    return str(beside) if beside.is_file() else shutil.which("oxigraph")
-
-
 @pytest.fixture(scope="session")
 def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `oxigraph serve` on a free loopback port, with the shipped graph pushed into it."""
-    binary = _binary()
-    if binary is None:
-        missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph")
-    args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/", timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
-    push(base + "/store")
+    base, proc = serve_oxigraph(tmp_path_factory.mktemp("oxigraph"))
     yield base
     proc.terminate()
     proc.wait(timeout=10)

@@ -14,6 +14,9 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -26,6 +29,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg.dataset.paths import project_root
 from kg.engines.safety import prepare
+from kg.publish.push import push
 from kg.query.results import Rows
 from kg.query.results import rows as select_rows
 from kg.query.saved import saved_queries
@@ -65,11 +69,15 @@ def free_port() -> int:
 
 
 def by_value(term: object) -> object:
-    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), the rest as N3."""
+    """A term as compared across engines: numbers by value (Oxigraph writes 62.0 as 62), blank nodes alike (their
+    labels are each store's own), the rest as N3."""
     if term is None:
         return None
-    if isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal)):
-        return (str(term.datatype), Decimal(str(term.toPython())).normalize())
+    if isinstance(term, BNode):
+        return "_:"
+    value = term.toPython() if isinstance(term, Literal) else None
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (str(term.datatype), Decimal(str(value)).normalize())  # type: ignore[union-attr]
     return term.n3()  # type: ignore[attr-defined]
 
 
@@ -271,3 +279,36 @@ def _from_json(term: dict | None) -> URIRef | Literal | BNode | None:
     if "xml:lang" in term:
         return Literal(term["value"], lang=term["xml:lang"])
     return Literal(term["value"], datatype=URIRef(term["datatype"]) if "datatype" in term else None)
+
+
+# --- a real Oxigraph server --------------------------------------------------------------------------
+
+SERVER_TIMEOUT = 3  # the Oxigraph server's own limit (--timeout-s), to see it cut a stream short
+
+
+def _binary() -> str | None:
+    beside = Path(sys.executable).with_name("oxigraph")
+    return str(beside) if beside.is_file() else shutil.which("oxigraph")
+
+
+def serve_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
+    """A real `oxigraph serve` on a free loopback port with its data at ``location``, and the shipped graph pushed
+    into it: its base URL and process."""
+    binary = _binary()
+    if binary is None:
+        missing_tool("the oxigraph server binary (PyPI package oxigraph, in the test extra) is not installed")
+    port = free_port()
+    args = [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"]
+    proc = subprocess.Popen([*args, "--timeout-s", str(SERVER_TIMEOUT)], stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/", timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
+    push(base + "/store")
+    return base, proc

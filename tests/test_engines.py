@@ -1,5 +1,6 @@
-"""The Oxigraph engine answers like the rdflib engine, stays offline and bounded, and its on-disk store
-follows its sources."""
+"""The Oxigraph engine stays offline and bounded in a worker that follows its store, is chosen by flag,
+environment or config file, and its on-disk store follows its sources. What it answers, it answers like
+every engine: tests/test_backends.py."""
 
 from __future__ import annotations
 
@@ -11,14 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import rows_by_value
 from rdflib import Dataset, Literal, URIRef, Variable
 
 from kg.dataset.load import load_dataset
-from kg.engines.oxigraph import store_of
-from kg.engines.oxigraph_worker import worker_pid
+from kg.engines.registry import backend_of
 from kg.errors import InputError, QueryError, QueryTimeout
-from kg.query.saved import saved_queries
 from kg.query.sparql import run_query
 
 HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
@@ -27,44 +25,6 @@ HEAVY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?p ?b . ?c ?q ?d . ?e ?r ?f }"
 @pytest.fixture(scope="module")
 def ox_ds() -> Dataset:
     return load_dataset(engine="oxigraph")
-
-
-@pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
-def test_both_engines_give_the_same_rows(ds: Dataset, ox_ds: Dataset, saved) -> None:
-    mine = rows_by_value(ds, saved.text)
-    theirs = rows_by_value(ox_ds, saved.text, timeout=30)  # through the forked, time-limited path
-    assert mine, "every saved question has an answer on the shipped graph"
-    assert sorted(mine, key=str) == sorted(theirs, key=str)
-
-
-def test_default_graph_is_a_set_on_both_engines(ds: Dataset, ox_ds: Dataset) -> None:
-    """A triple several articles state matches once (pyoxigraph 0.5's own union graph would repeat it)."""
-    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    assert rows_by_value(ds, count) == rows_by_value(ox_ds, count)
-    shared = "SELECT ?e WHERE { qd:Qingdao qdo:hasLeadingEnterprise ?e } ORDER BY ?e"
-    assert rows_by_value(ox_ds, shared) == rows_by_value(ds, shared)
-    assert len(rows_by_value(ox_ds, shared)) == len(set(rows_by_value(ox_ds, shared)))
-
-
-@pytest.mark.slow
-def test_parameters_are_substituted_like_rdflib(ds: Dataset, ox_ds: Dataset) -> None:
-    from kg.dataset.resolve import resolve_entity
-
-    saved = saved_queries()["entity-evidence"]
-    for name in ("Hisense", "Chery"):
-        bindings = {"entity_param": resolve_entity(ds, name)}
-        assert rows_by_value(ds, saved.text, bindings=bindings) == rows_by_value(ox_ds, saved.text, bindings=bindings)
-
-
-def test_from_selects_local_graphs_only(ds: Dataset, ox_ds: Dataset, listener) -> None:
-    text = "SELECT (COUNT(*) AS ?n) FROM art:a001 WHERE { ?s ?p ?o }"
-    assert rows_by_value(ds, text) == rows_by_value(ox_ds, text)
-    named = "SELECT ?g (COUNT(*) AS ?n) FROM NAMED art:a002 WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    assert rows_by_value(ds, named) == rows_by_value(ox_ds, named)
-    url, received = listener
-    with pytest.raises(QueryError, match="no such graph"):
-        run_query(ox_ds, f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}")
-    assert received == []
 
 
 def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, listener) -> None:
@@ -77,21 +37,18 @@ def test_service_and_load_are_refused_before_oxigraph_runs(ox_ds: Dataset, liste
     assert received == []
 
 
-@pytest.mark.slow
-def test_timeout_stops_native_evaluation(ox_ds: Dataset) -> None:
-    started = time.monotonic()
-    with pytest.raises(QueryTimeout, match="stopped after 1 s"):
-        run_query(ox_ds, HEAVY, timeout=1)
-    assert time.monotonic() - started < 10
-    assert run_query(ox_ds, "ASK { ?s ?p ?o }", timeout=5).askAnswer is True
-
-
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     return True
+
+
+def worker_pid(ds: Dataset) -> int:
+    """The process id of the worker now serving ``ds``'s queries (0: none)."""
+    worker = backend_of(ds).worker  # type: ignore[attr-defined]
+    return worker.pid if worker else 0
 
 
 def _count_all(ds: Dataset) -> int:
@@ -101,21 +58,20 @@ def _count_all(ds: Dataset) -> int:
 @pytest.mark.slow
 def test_one_worker_serves_a_store_until_a_deadline_kills_it() -> None:
     ds = load_dataset(engine="oxigraph")
-    store = store_of(ds)
     first = _count_all(ds)
-    pid = worker_pid(store)
+    pid = worker_pid(ds)
     assert pid and _alive(pid)
-    assert _count_all(ds) == first and worker_pid(store) == pid  # reused, not forked again
+    assert _count_all(ds) == first and worker_pid(ds) == pid  # reused, not started again
     with pytest.raises(QueryTimeout):
         run_query(ds, HEAVY, timeout=1)
     assert not _alive(pid)
-    assert _count_all(ds) == first and worker_pid(store) not in (0, pid)
+    assert _count_all(ds) == first and worker_pid(ds) not in (0, pid)
 
 
 def test_a_write_retires_the_worker_so_answers_follow_the_store() -> None:
     ds = load_dataset(engine="oxigraph")
     before = _count_all(ds)
-    pid = worker_pid(store_of(ds))
+    pid = worker_pid(ds)
     ds.graph(URIRef("urn:test:extra")).add((URIRef("urn:test:s"), URIRef("urn:test:p"), Literal("new")))
     assert not _alive(pid)
     assert _count_all(ds) == before + 1
@@ -144,23 +100,16 @@ def test_the_worker_holds_no_pipe_of_the_parent_open() -> None:
     _count_all(ds)  # starts the worker while the pipe to `cat` is open
     peer.stdin.close()  # type: ignore[union-attr]
     assert peer.wait(timeout=10) == 0
-    assert _alive(worker_pid(store_of(ds)))
+    assert _alive(worker_pid(ds))
 
 
 def test_the_worker_ends_with_its_dataset() -> None:
     ds = load_dataset(engine="oxigraph")
     _count_all(ds)
-    pid = worker_pid(store_of(ds))
+    pid = worker_pid(ds)
     del ds
     gc.collect()
     assert not _alive(pid)
-
-
-def test_evaluation_errors_are_query_errors(ox_ds: Dataset) -> None:
-    with pytest.raises(QueryError, match="unknown prefix 'nope:'"):
-        run_query(ox_ds, "SELECT * WHERE { ?s nope:x ?o }")
-    construct = "CONSTRUCT { ?s a ?t } WHERE { ?s a qdo:Article ; a ?t }"
-    assert set(run_query(ox_ds, construct, timeout=5).graph) == set(run_query(load_dataset(), construct).graph)
 
 
 def _kg(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:

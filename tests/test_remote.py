@@ -1,5 +1,6 @@
 """Hand-off to a SPARQL server: `kg push` into a real Oxigraph server's Graph Store and `kg query --endpoint`
-against its SPARQL endpoint give the local answers; broken, silent and cut-short servers give clear errors."""
+against its SPARQL endpoint give the local answers (the remote backend answers every saved question alike:
+tests/test_backends.py); broken, silent and cut-short servers give clear errors."""
 
 from __future__ import annotations
 
@@ -12,13 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import by_value, free_port, rows_by_value
+from helpers import free_port
 from rdflib import Dataset
 
 from kg.engines.remote import Endpoint, RemoteError, RemoteTimeout
 from kg.errors import QueryError
 from kg.query.results import rows
-from kg.query.saved import saved_queries
 
 pytestmark = [pytest.mark.oxigraph_server, pytest.mark.slow]  # a real server, `kg` subprocesses, timeouts
 
@@ -42,13 +42,6 @@ def test_push_writes_each_graph_and_replaces_on_rerun(oxigraph: str, ds: Dataset
     assert done.returncode == 0 and "pushed 9 graph(s)" in done.stdout
     assert _count(oxigraph, "GRAPH ?g { ?s ?p ?o }") == sum(local.values())
     assert _count(oxigraph, "?s ?p ?o") == 3889
-
-
-@pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
-def test_every_saved_question_answers_the_same_remotely(oxigraph: str, ds: Dataset, saved) -> None:
-    local = rows_by_value(ds, saved.text)
-    remote = [tuple(by_value(t) for t in row) for row in rows(Endpoint(oxigraph + "/query").query(saved.text)).rows]
-    assert sorted(remote, key=str) == sorted(local, key=str)
 
 
 def test_cli_query_with_a_parameter_resolved_on_the_server(oxigraph: str) -> None:

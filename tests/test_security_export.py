@@ -20,7 +20,8 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
-from kg.dataset.load import load_dataset, new_dataset
+from kg.dataset.load import load_dataset
+from kg.engines.rdflib import new_dataset
 from kg.errors import InputError, KGError
 from kg.publish.rdf import FORMATS, OXIGRAPH_FORMATS, QUAD_FORMATS, Scope, export, select
 from kg.vocab.namespaces import QD, QDO

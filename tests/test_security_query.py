@@ -23,9 +23,8 @@ from hypothesis import strategies as st
 from rdflib import Dataset, Literal, URIRef
 
 from kg.dataset.load import load_dataset
-from kg.engines import limits, oxigraph_worker
-from kg.engines.oxigraph import execute as oxigraph_execute
-from kg.engines.oxigraph import store_of
+from kg.engines import limits
+from kg.engines.registry import backend_of
 from kg.engines.safety import MAX_NESTING, normalise, prepare
 from kg.errors import KGError, MemoryLimitExceeded, QueryError, QueryTimeout
 from kg.query.saved import find_saved
@@ -45,12 +44,12 @@ def ox_ds() -> Dataset:
 @pytest.fixture
 def no_isolation(ox_ds: Dataset) -> Iterator[None]:
     """The Oxigraph worker without its network namespace, so the query check is the only barrier left."""
-    oxigraph_worker.retire(store_of(ox_ds))
+    backend_of(ox_ds).retire()  # type: ignore[attr-defined]
     saved = limits.ISOLATE
     limits.ISOLATE = False
     yield
     limits.ISOLATE = saved
-    oxigraph_worker.retire(store_of(ox_ds))
+    backend_of(ox_ds).retire()  # type: ignore[attr-defined]
 
 
 def _settle(received: list[bytes]) -> list[bytes]:
@@ -211,15 +210,21 @@ def test_cli_parameters_cannot_add_structure(listener) -> None:
 
 
 def test_the_oxigraph_worker_has_no_network_even_for_an_unchecked_service(ox_ds: Dataset, listener) -> None:
-    """Bypass the check on purpose (the engine's own entry point takes any text): the worker cannot connect."""
+    """Bypass the check on purpose (the text is prepared with SERVICE allowed): the worker cannot connect."""
     if not sys.platform.startswith("linux"):
         pytest.skip("network namespaces are Linux-only")
     url, received = listener
-    oxigraph_worker.retire(store_of(ox_ds))
+    backend = backend_of(ox_ds)
+    backend.retire()  # type: ignore[attr-defined]
     with pytest.raises(QueryError):
-        oxigraph_execute(ox_ds, f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", timeout=10)
-    assert oxigraph_worker.worker_isolation(store_of(ox_ds)) == ""
+        _unchecked_service(ox_ds, url)
+    assert backend.worker.ready.isolation == ""  # type: ignore[attr-defined]
     assert _settle(received) == []
+
+
+def _unchecked_service(ds: Dataset, url: str) -> None:
+    text = f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}"
+    backend_of(ds).query(prepare(text, allow_network=True), timeout=10, allow_network=True)
 
 
 def test_control_without_isolation_the_unchecked_service_does_connect(
@@ -228,7 +233,7 @@ def test_control_without_isolation_the_unchecked_service_does_connect(
     """The listener sees a real leak, so the silence above means something."""
     url, received = listener
     with contextlib.suppress(QueryError):
-        oxigraph_execute(ox_ds, f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", timeout=10)
+        _unchecked_service(ox_ds, url)
     for _ in range(40):
         if received:
             break

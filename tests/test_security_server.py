@@ -543,17 +543,9 @@ class Process:
         return self.url.removesuffix("/sparql")
 
     def workers(self) -> list[int]:
-        """The worker processes: the server's children, found in /proc."""
-        found = []
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat.rsplit(")", 1)[1].split()[1]) == self.proc.pid:
-                    found.append(int(entry.name))
-        return found
+        """The worker processes: the children of the fork server the server started (kg.engines.worker), found in
+        /proc."""
+        return [pid for child in children(self.proc.pid) for pid in children(child)]
 
     def health(self) -> tuple[int, dict]:
         reply = http_call(self.base + "/health")
@@ -565,10 +557,24 @@ class Process:
         return "".join(self.log)
 
 
-def kg_serve(*options: str) -> Process:
-    """`kg -v serve` on a free port; its stderr collected as it comes."""
+def children(parent: int) -> list[int]:
+    """The processes whose parent is ``parent``, found in /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
+def kg_serve(*options: str, python: tuple[str, ...] = ()) -> Process:
+    """`kg -v serve` on a free port (``python``: the interpreter's own options); its stderr collected as it comes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "-v", "serve", "--port", "0", *options],
+        [sys.executable, *python, "-m", "kg.cli", "-v", "serve", "--port", "0", *options],
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -581,6 +587,17 @@ def kg_serve(*options: str) -> Process:
     served = Process(proc, line.split()[1], log)
     threading.Thread(target=lambda: log.extend(iter(proc.stderr.readline, "")), daemon=True).start()
     return served
+
+
+def status(pid: int, field_name: str) -> str:
+    """A /proc/PID/status field as written ("" once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
 
 
 def vm(pid: int, field_name: str) -> int:
@@ -721,6 +738,40 @@ def test_the_server_needs_a_memory_limit() -> None:
     )
     assert done.returncode == 2
     assert "0 (no limit) is not allowed" in done.stderr and "Traceback" not in done.stderr
+
+
+#: What Python 3.12+ says when a process running threads forks (its child may deadlock on a lock a thread held).
+FORK_WARNING = "use of fork() may lead to deadlocks"
+
+
+def _forked_single_threaded(served: Process) -> bool:
+    """Whether every query worker was forked by a process running one thread (the fork server)."""
+    parents = {int(status(pid, "PPid")) for pid in served.workers()}
+    return bool(parents) and all(status(parent, "Threads") == "1" for parent in parents)
+
+
+@pytest.mark.slow
+def test_no_worker_is_forked_by_a_threaded_process(tmp_path: Path) -> None:
+    """`kg serve` runs request threads and replaces a killed worker from a thread; an on-disk store runs RocksDB's
+    threads. Forking there risks a deadlocked child, which Python 3.12+ reports as a DeprecationWarning. Shown with
+    -W always (CPython drops the warning it cannot raise under -W error), it must never appear, and on any Python
+    each worker's parent runs one thread."""
+    warnings_on = ("-W", "always::DeprecationWarning")
+    served = kg_serve("--timeout", "1", "--workers", "1", python=warnings_on)
+    try:
+        assert _forked_single_threaded(served)
+        assert ask_form(served.url, RUNAWAY).status == 503  # its worker is killed, a thread starts another
+        wait_for(lambda: served.health()[1] == {**served.health()[1], "workers": 1, "restarts": 1}, "a new worker")
+        assert ask_form(served.url, ASK).status == 200
+        assert _forked_single_threaded(served)
+    finally:
+        log = served.stop()
+    assert FORK_WARNING not in log
+    store = tmp_path / "store"
+    kg = [sys.executable, *warnings_on, "-m", "kg.cli"]
+    assert subprocess.run([*kg, "build", "--store", str(store)], capture_output=True, timeout=HANG).returncode == 0
+    done = subprocess.run([*kg, "query", ASK, "--store", str(store)], capture_output=True, text=True, timeout=HANG)
+    assert done.stdout == "true\n" and FORK_WARNING not in done.stderr
 
 
 # --- 7. the pool heals, or exits for its supervisor -------------------------------------------------------------

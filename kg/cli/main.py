@@ -232,7 +232,7 @@ def query(
     ds = open_dataset(data, engine, store)
     with limited(seconds, memory):
         if reason:
-            _add_inferences(ds, store)
+            _add_inferences(ds)
         if update_copy is not None:
             _write_updated_copy(ds, text, update_copy)
             return
@@ -275,10 +275,11 @@ def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
     return {f"{k}_param": v for k, v in (_parse_param(saved, resolve, p) for p in params)}
 
 
-def _add_inferences(ds, store: Path | None) -> None:
+def _add_inferences(ds) -> None:
+    from kg.engines.registry import backend_of
     from kg.query.reasoning import add_inferences
 
-    if store is not None or ("oxrdflib" in sys.modules and _read_only(ds)):
+    if backend_of(ds).read_only:
         raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
     add_inferences(ds)
 
@@ -334,12 +335,6 @@ def push(endpoint: str, default_graph: bool, timeout: float, data: tuple[Path, .
     from kg.publish.push import push as push_graphs
 
     click.echo(describe_push(push_graphs(endpoint, data, default_merge=default_graph, timeout=timeout)))
-
-
-def _read_only(ds) -> bool:
-    from kg.engines.oxigraph import is_read_only
-
-    return is_read_only(ds)
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Files → rdflib Dataset: one named graph per source, the default graph being their union.
+"""Files → a dataset held by the chosen engine: one named graph per source, the default graph being their union.
 
 Both engines read a file alike or refuse it with the same message. Turtle, TriG, N-Triples and
 N-Quads are read by Oxigraph's parser for both: rdflib's own parser accepts what is not RDF (a
@@ -18,23 +18,19 @@ import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-import pyoxigraph as ox
 import rdflib
-from rdflib import BNode, Dataset, Literal, URIRef
+from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
+from kg.dataset.cache import cached
 from kg.dataset.paths import Source, shipped_sources
-from kg.engines import ENGINES
+from kg.engines.backend import LocalBackend
 from kg.engines.guard import NetworkBlocked, no_network
-from kg.engines.terms import (
-    check_quads,
-    graph_from_ox,
-    oxigraph_quads,
-    term_from_ox,
-)
+from kg.engines.rdflib import RdflibBackend
+from kg.engines.registry import engine_named
+from kg.engines.terms import NATIVE_FORMATS, check_quads
 from kg.errors import InputError
-from kg.vocab.namespaces import bind_prefixes
 
 # An RDF term is its lexical form. With NORMALIZE_LITERALS on, rdflib rewrites typed literals when it
 # builds them, also when a cached Dataset is unpickled: "<p>x</p>"^^rdf:HTML becomes "<p>x",
@@ -70,24 +66,9 @@ FORMATS = {
     ".xml": "xml",
     ".owl": "xml",
 }
-QUAD_FORMATS = {"nquads", "trig", "json-ld"}
-#: The formats Oxigraph's parser reads for both engines (see the module docstring).
-OXIGRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "trig": ox.RdfFormat.TRIG,
-}
 _XML_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 #: Bumped when the loader reads files differently, so the parse cache never serves an older reading.
 _READER_VERSION = "oxigraph-native-1"
-
-
-def new_dataset() -> Dataset:
-    """An empty Dataset with the project's prefixes bound and the default graph as the union."""
-    ds = Dataset(default_union=True)
-    bind_prefixes(ds)
-    return ds
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -103,15 +84,22 @@ def _describe_parse_error(path: Path, exc: Exception) -> str:
     return f"{path}{where}: cannot parse: {msg}"
 
 
-def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | None = None) -> None:
-    """Parse one file into ``ds``; triples go to ``graph`` (default: a graph named by the file's URI).
+def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None) -> None:
+    """Parse one file into the rdflib Dataset ``ds``; triples go to ``graph`` (default: a graph named by the file's
+    URI). Raises InputError naming the file (and line, when the parser knows it) instead of a traceback; nothing
+    of a refused file reaches ``ds``."""
+    read_into(RdflibBackend(ds), path, graph)
 
-    Raises InputError naming the file (and line, when the parser knows it) instead of a traceback.
-    Nothing of a refused file reaches ``ds``.
-    """
-    fmt = fmt or FORMATS.get(path.suffix.lower())
+
+def read_into(backend: LocalBackend, path: Path, graph: URIRef | None = None) -> None:
+    """Read one file into ``backend``: the formats Oxigraph's parser reads through the backend itself, the others
+    through rdflib's guarded parsers (no context references, no entity declarations)."""
+    fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: unknown RDF file type (use one of {', '.join(sorted(FORMATS))})")
+    if path.suffix.lower() in NATIVE_FORMATS:
+        backend.load_file(path, graph)
+        return
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -121,26 +109,8 @@ def parse_into(ds: Dataset, path: Path, graph: URIRef | None = None, fmt: str | 
     if fmt == "json-ld":
         refuse_context_references(data, path)
     base = path.resolve().as_uri()
-    target = None if fmt in QUAD_FORMATS else (graph or URIRef(base))
-    if fmt in OXIGRAPH_FORMATS:
-        quads = _oxigraph_quads(data, fmt, path, base, target)
-    else:
-        quads = _rdflib_quads(data, fmt, path, base, target)
-    contexts = {g: ds.graph(g) for g in {q[3] for q in quads}}
-    ds.addN((s, p, o, contexts[g]) for s, p, o, g in quads)
-
-
-def _oxigraph_quads(data: bytes, fmt: str, path: Path, base: str, target: URIRef | None) -> list[tuple]:
-    blanks: dict[str, BNode] = {}
-    return [
-        (
-            term_from_ox(q.subject, blanks),
-            term_from_ox(q.predicate, blanks),
-            term_from_ox(q.object, blanks),
-            target or graph_from_ox(q.graph_name, blanks),
-        )
-        for q in oxigraph_quads(path, OXIGRAPH_FORMATS[fmt], base, data)
-    ]
+    own = graph or URIRef(base)
+    backend.load_quads(_rdflib_quads(data, fmt, path, base, None if fmt == "json-ld" else own), own)
 
 
 def _rdflib_quads(data: bytes, fmt: str, path: Path, base: str, target: URIRef | None) -> list[tuple]:
@@ -225,48 +195,26 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
 def load_dataset(
     extra: Iterable[str | Path] = (), sources: list[Source] | None = None, engine: str = "rdflib"
 ) -> Dataset:
-    """Load the ontology, entities, article graphs and curated graph, plus any user files on top.
+    """Load the ontology, entities, article graphs and curated graph, plus any user files on top, into ``engine``.
 
     The default graph is the union of all named graphs, so plain patterns see everything and
     ``GRAPH ?g { … }`` tells which source states a triple. ``engine="oxigraph"`` holds the same
-    graphs in an in-memory Oxigraph store (see kg.engines.oxigraph).
+    graphs in an in-memory Oxigraph store (see kg.engines.oxigraph); an engine whose datasets can be
+    pickled is served from the parse cache when no file changed.
     """
+    kind = engine_named(engine)
     sources = sources if sources is not None else shipped_sources()
-    if engine == "oxigraph":
-        from kg.engines.oxigraph import as_dataset, new_store
-
-        store = new_store()
-        load_into_store(store, sources, extra)
-        return as_dataset(store)
-    if engine != "rdflib":
-        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     paths = expand_paths(extra)
 
     def parse() -> Dataset:
-        ds = new_dataset()
+        backend = kind.empty()
         for src in sources:
-            parse_into(ds, src.path, src.graph, "turtle")
+            read_into(backend, src.path, src.graph)
         for path in paths:
-            parse_into(ds, path)
-        return ds
+            read_into(backend, path)
+        return backend.dataset
 
-    from kg.dataset.cache import cached
-
+    if not kind.capabilities.cached:
+        return parse()
     files = [(s.path, f"{s.graph}|{_READER_VERSION}") for s in sources] + [(p, _READER_VERSION) for p in paths]
     return cached(files, parse)
-
-
-def load_into_store(store: object, sources: list[Source], extra: Iterable[str | Path] = ()) -> None:
-    """Fill an Oxigraph store: shipped sources and native formats with Oxigraph's parser, JSON-LD and
-    RDF/XML through rdflib's guarded parsers (no context references, no entity declarations)."""
-    from kg.engines.oxigraph import NATIVE_FORMATS, add_dataset, load_file
-
-    for src in sources:
-        load_file(store, src.path, src.graph)  # type: ignore[arg-type]
-    for path in expand_paths(extra):
-        if path.suffix.lower() in NATIVE_FORMATS:
-            load_file(store, path)  # type: ignore[arg-type]
-        else:
-            side = Dataset()
-            parse_into(side, path)
-            add_dataset(store, side, URIRef(path.resolve().as_uri()))  # type: ignore[arg-type]

@@ -13,13 +13,14 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from rdflib import Dataset
+
+from kg.dataset.load import load_dataset
+from kg.dataset.store import open_store
 from kg.engines import ENGINES
+from kg.engines.registry import engine_named, store_engine
 from kg.errors import InputError
-
-if TYPE_CHECKING:
-    from rdflib import Dataset
 
 
 def _config_files() -> list[Path]:
@@ -49,31 +50,27 @@ class DatasetSpec:
     """What to open: extra files on top of the shipped graph, the engine, and an on-disk store if any."""
 
     data: tuple[Path, ...] = ()
-    engine: str = "rdflib"
+    engine: str = ENGINES[0]
     store: Path | None = None
 
     def open(self) -> Dataset:
-        """The dataset: parsed from the files, or read from the store (refreshed first if a source changed)."""
+        """The dataset: parsed from the files, or read from the store (refreshed first if a source changed).
+        What its engine can do, callers ask its backend (kg.engines.registry.backend_of)."""
         if self.store is not None:
-            from kg.dataset.store import open_store
-
             return open_store(self.store, self.data)
-        from kg.dataset.load import load_dataset
-
         return load_dataset(self.data, engine=self.engine)
 
 
 def resolve_spec(data: Iterable[Path] = (), engine: str | None = None, store: Path | str | None = None) -> DatasetSpec:
     """The dataset a command should open, from its options and the configured defaults.
 
-    A store is always Oxigraph's, so ``--store`` alone implies ``--engine oxigraph``.
+    A store is held by the engine that can hold one (kg.engines.registry.store_engine), so ``--store``
+    alone implies that engine.
     """
     engine = engine or configured("engine")
-    if engine is not None and engine not in ENGINES:
-        raise InputError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine is not None:
+        engine_named(engine)
     store = store or configured("store")
     if store is not None:
-        if engine not in (None, "oxigraph"):
-            raise InputError("a store is Oxigraph's: use --store with --engine oxigraph (or without --engine)")
-        engine = "oxigraph"
-    return DatasetSpec(tuple(Path(p) for p in data), engine or "rdflib", Path(store) if store is not None else None)
+        engine = store_engine(engine)
+    return DatasetSpec(tuple(Path(p) for p in data), engine or ENGINES[0], Path(store) if store is not None else None)

@@ -28,12 +28,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, URIRef
 
 from kg.dataset.load import expand_paths
 from kg.dataset.outputs import check_folder
 from kg.dataset.paths import shipped_sources
-from kg.engines.oxigraph import NATIVE_FORMATS, as_dataset, bulk_load_files, merge_into_default
+from kg.engines.oxigraph import OxigraphBackend, bulk_load_files, merge_into_default
+from kg.engines.terms import NATIVE_FORMATS
 from kg.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -95,7 +97,6 @@ def _sha256(path: Path) -> str:
 
 def _wanted(data: Iterable[Path]) -> dict[str, str | None]:
     """Every file the dataset is made of now → its graph (None for quad files, which name their own)."""
-
     wanted: dict[str, str | None] = {str(s.path.resolve()): str(s.graph) for s in shipped_sources()}
     for path in expand_paths(data):
         if path.suffix.lower() not in NATIVE_FORMATS:
@@ -157,11 +158,9 @@ def _read_manifest(folder: Path) -> Manifest | None:
 
 
 def _write_manifest(folder: Path, entries: list[Entry], files: dict[str, str] | None) -> None:
-    import pyoxigraph
-
     body = {
         "format": FORMAT,
-        "pyoxigraph": pyoxigraph.__version__,
+        "pyoxigraph": ox.__version__,
         "sources": [e.__dict__ for e in sorted(entries, key=lambda e: e.path)],
         "files": files,
     }
@@ -274,7 +273,6 @@ def _remove_database(folder: Path) -> None:
 
 def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) -> Changes:
     """Create the store at ``folder``, or bring an existing one up to date with the files (all of it if ``rebuild``)."""
-
     check_folder(folder)
     data = list(data)
     with _reporting(folder):
@@ -301,8 +299,6 @@ def build_store(folder: Path, data: Iterable[Path] = (), rebuild: bool = False) 
 
 def _load(folder: Path, changed: list[Entry], dropped: list[Entry], merge: bool, entries: list[Entry]) -> None:
     """Load the changed sources (replacing their graphs, dropping those of removed ones); record the files left."""
-    import pyoxigraph as ox
-
     store = ox.Store(str(folder / OXIGRAPH))
     _write_manifest(folder, entries, files=None)  # unfinished until the files are recorded below
     for entry in dropped + changed:
@@ -320,8 +316,6 @@ def _load(folder: Path, changed: list[Entry], dropped: list[Entry], merge: bool,
 
 def open_store(folder: Path, data: Iterable[Path] = ()) -> Dataset:
     """The store at ``folder`` as a read-only Dataset, refreshed first if its sources changed since the build."""
-    import pyoxigraph as ox
-
     if not (folder / MANIFEST).exists() and not (folder / OXIGRAPH).exists():
         raise InputError(f"{folder}: no kg store here; create it with: kg build --store {folder}")
     changes = build_store(folder, data)
@@ -329,4 +323,4 @@ def open_store(folder: Path, data: Iterable[Path] = ()) -> Dataset:
         print(f"note: store {folder} was out of date with its sources: {changes.describe()}", file=sys.stderr)
     with _reporting(folder):
         store = ox.Store.read_only(str(folder / OXIGRAPH))
-    return as_dataset(store, read_only=True)
+    return OxigraphBackend(store, read_only=True, path=folder / OXIGRAPH).dataset

@@ -1,7 +1,7 @@
 """Limits on the work a command does with untrusted input: a time limit, a memory ceiling, no network.
 
-Why one module: the CLI, the Python API, the server's query workers and the Oxigraph worker all
-evaluate text a user (or a web page) wrote, and each must be bounded the same way.
+Why one module: the CLI, the Python API, the server's query workers and every engine evaluate text a
+user (or a web page) wrote, and each must be bounded the same way.
 
 - Time: ``deadline`` raises QueryTimeout from a timer signal. Deadlines nest (the command's limit
   around the query's own), and ``remaining`` tells code that waits on another process how long it
@@ -10,7 +10,7 @@ evaluate text a user (or a web page) wrote, and each must be bounded the same wa
   holds, with the kernel's data-segment limit (RLIMIT_DATA: heap and private anonymous mappings,
   not the files an on-disk store maps). Python code then gets MemoryError, turned into
   MemoryLimitExceeded; native code (Oxigraph) aborts, so it only runs under a ceiling in a child
-  process whose parent reports the abort (kg.engines.oxigraph_worker, kg.serve.pool).
+  process whose parent reports the abort (kg.engines.worker).
 - Network: ``isolate_network`` moves the calling process into a new, empty network namespace
   (Linux), so native code that ignores Python's audit hooks cannot open a connection either.
 """
@@ -84,6 +84,12 @@ def remaining() -> float | None:
     if not _deadlines or threading.current_thread() is not threading.main_thread():
         return None
     return max(0.0, min(at for at, _ in _deadlines) - time.monotonic())
+
+
+def budget(timeout: float | None) -> float | None:
+    """Seconds a piece of work may take in another process (a worker, a remote server): its own limit or what
+    remains of the command's, whichever is tighter; None for neither."""
+    return min((t for t in (check_timeout(timeout), remaining()) if t is not None), default=None)
 
 
 def timeout_message(seconds: float) -> str:

@@ -1,8 +1,10 @@
-"""Hand-off to an existing SPARQL server: run queries against any SPARQL 1.1 Protocol endpoint, and the HTTP
-client kg.publish.push writes graphs with (Oxigraph, Jena Fuseki, GraphDB, Virtuoso, QLever).
+"""Hand-off to an existing SPARQL server: the remote backend, which queries any SPARQL 1.1 Protocol endpoint and
+writes graphs through the Graph Store Protocol, and the HTTP client kg.publish.push writes graphs with
+(Oxigraph, Jena Fuseki, GraphDB, Virtuoso, QLever).
 
-Only the URL the user names is contacted. The query is parsed here first, so syntax errors name
-their position and SERVICE stays refused unless allowed, exactly as on the local engines. The
+Only the URLs the user names are contacted. The query is checked here first (kg.engines.safety), so syntax
+errors name their position and SERVICE stays refused unless allowed, exactly as on the local engines; FROM
+and FROM NAMED must name graphs the server holds. The
 whole exchange — connecting, sending, headers and body — keeps one deadline, however slowly the
 server sends; the answer is read up to a size cap (``MAX_ANSWER``) and no further; a body the
 server cut short after sending 200 (Oxigraph does this when its own time limit strikes
@@ -21,11 +23,19 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+from rdflib import URIRef, Variable
 from rdflib.query import Result
 
+from kg.engines.backend import ANY, Capabilities, GraphSelection, Quad, Triple
+from kg.engines.limits import budget
+from kg.engines.oxigraph_worker import GRAPH, TABLE
+from kg.engines.results import result_from_bytes
+from kg.engines.safety import Prepared, prepare, term_text
+from kg.engines.terms import to_ox
 from kg.errors import KGError, QueryError
 from kg.vocab.namespaces import PREFIXES
 
@@ -258,32 +268,101 @@ class Endpoint:
 
     def query(self, text: str, bindings: Mapping[str, object] | None = None, *, allow_network: bool = False) -> Result:
         """Run a query remotely and return the finished result as rdflib's Result, like the local engines."""
-        from kg.engines.oxigraph import result_from_bytes
-        from kg.engines.safety import prepare
+        prepared = prepare(text, bindings, allow_network=allow_network)  # type: ignore[arg-type]
+        return RemoteBackend(self).query(prepared, allow_network=allow_network)
 
-        prepared = prepare(text, bindings, allow_network=allow_network)
+
+class RemoteBackend:
+    """A dataset held by a SPARQL server: queried at ``endpoint``, written at the Graph Store ``store`` (if any).
+
+    Like the local engines, the server's default graph is read as the merge of its named graphs (kg.publish.push
+    writes it so), and ``add_graph`` adds to both.
+    """
+
+    title = "a SPARQL endpoint"
+    capabilities = Capabilities(persistent=False, cached=False)
+
+    def __init__(self, endpoint: Endpoint, store: str | None = None) -> None:
+        self.endpoint, self.store = endpoint, store
+
+    @property
+    def read_only(self) -> bool:
+        return self.store is None
+
+    def query(
+        self,
+        prepared: Prepared,
+        *,
+        graphs: GraphSelection | None = None,
+        timeout: float | None = None,
+        memory_limit: int | None = None,
+        allow_network: bool = False,
+    ) -> Result:
+        """The server's answer, within the endpoint's time limit (or ``timeout``, or what remains of the command's).
+        Only the answer's size is capped here (``Endpoint.max_bytes``): ``memory_limit`` is the server's business.
+        A parameter the query projects cannot be bound: the server would need substitutions."""
         if prepared.bindings:
             raise QueryError("a parameter the query also returns cannot be bound on a remote endpoint")
-        text, form = prepared.text, prepared.form
-        params = [("default-graph-uri", g) for g in self.default_graphs]
-        target = self.url + ("&" if "?" in self.url else "?") + urllib.parse.urlencode(params) if params else self.url
+        seconds = min(t for t in (budget(timeout), self.endpoint.timeout) if t is not None)
+        if graphs is None and self.endpoint.default_graphs:
+            graphs = GraphSelection(tuple(URIRef(g) for g in self.endpoint.default_graphs))
+        selection = GraphSelection.chosen(prepared, graphs)
+        if selection is not None:
+            selection.require(lambda iris: self._present(iris, seconds))
+        params = [] if graphs is None else [("default-graph-uri", str(g)) for g in graphs.default]
+        params += [] if graphs is None else [("named-graph-uri", str(g)) for g in graphs.named]
+        return self._ask(prepared.text, prepared.form, params, seconds)
+
+    def _present(self, iris: list[URIRef], seconds: float) -> set[URIRef]:
+        values = " ".join(term_text(i) for i in iris)
+        text = f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
+        return {row[Variable("g")] for row in self._ask(text, "SELECT", [], seconds).bindings}  # type: ignore[misc]
+
+    def _ask(self, text: str, form: str, params: list[tuple[str, str]], seconds: float) -> Result:
+        url = self.endpoint.url
+        target = url + ("&" if "?" in url else "?") + urllib.parse.urlencode(params) if params else url
         accept = GRAPH_TYPE if form in ("CONSTRUCT", "DESCRIBE") else SELECT_TYPE
         _, ctype, body = request(
             target,
             method="POST",
             body=(_prologue() + text).encode("utf-8"),
             headers={"Content-Type": "application/sparql-query", "Accept": accept},
-            timeout=self.timeout,
-            max_bytes=self.max_bytes,
+            timeout=seconds,
+            max_bytes=self.endpoint.max_bytes,
         )
         media = ctype.split(";")[0].strip().lower()
         if accept == SELECT_TYPE and media not in (SELECT_TYPE, "application/json"):
-            raise RemoteError(f"{self.url}: expected SPARQL JSON results, got {media or 'no content type'}")
+            raise RemoteError(f"{url}: expected SPARQL JSON results, got {media or 'no content type'}")
         try:
-            return result_from_bytes(body, "json" if accept == SELECT_TYPE else "nt")
+            return result_from_bytes(body, TABLE if accept == SELECT_TYPE else GRAPH)
         except (SyntaxError, ValueError, UnicodeDecodeError) as exc:
             kind = "JSON" if accept == SELECT_TYPE else "N-Triples"
             raise RemoteError(
-                f"{self.url}: the server answered 200 OK but the result is cut short or broken: {len(body)} bytes "
+                f"{url}: the server answered 200 OK but the result is cut short or broken: {len(body)} bytes "
                 f"that are not complete {kind}{_trailer(body)} ({str(exc).splitlines()[0][:160]})"
             ) from None
+
+    def quads(self, pattern: Quad = ANY) -> Iterator[Quad]:
+        names = ("?s", "?p", "?o", "?g")
+        written = [name if term is None else term_text(term) for name, term in zip(names, pattern, strict=True)]
+        text = f"SELECT * WHERE {{ GRAPH {written[3]} {{ {written[0]} {written[1]} {written[2]} }} }}"
+        for row in self._ask(text, "SELECT", [], self.endpoint.timeout).bindings:
+            yield tuple(  # type: ignore[misc]
+                term if term is not None else row[Variable(name[1:])] for name, term in zip(names, pattern, strict=True)
+            )
+
+    def add_graph(self, name: URIRef, triples: Iterable[Triple]) -> None:
+        """POST the triples to the graph and to the default graph (Graph Store Protocol: POST adds)."""
+        if self.store is None:
+            raise QueryError(f"{self.endpoint.url}: a query endpoint is read-only; name its Graph Store to write")
+        body = ox.serialize(
+            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
+        )
+        for graph in (urllib.parse.urlencode({"graph": str(name)}), "default"):
+            request(
+                self.store + ("&" if "?" in self.store else "?") + graph,
+                method="POST",
+                body=body,
+                headers={"Content-Type": GRAPH_TYPE},
+                timeout=self.endpoint.timeout,
+            )

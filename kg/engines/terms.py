@@ -1,7 +1,7 @@
-"""RDF terms between rdflib and Oxigraph: which terms Oxigraph refuses and rdflib cannot hold, how to show a
-term in an error message, and the quads Oxigraph's parser reads from a file. Both engines read files
-through ``oxigraph_quads``, so they refuse a bad file with one message; the export checks with
-``check_quads`` that what it writes reads back."""
+"""RDF terms between rdflib and Oxigraph: converting them either way, which terms Oxigraph refuses and rdflib
+cannot hold, how to show a term in an error message, and the quads Oxigraph's parser reads from a file. Both
+engines read files through ``oxigraph_quads``, so they refuse a bad file with one message; the export checks
+with ``check_quads`` that what it writes reads back."""
 
 from __future__ import annotations
 
@@ -15,13 +15,51 @@ from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import RDF, XSD
 
-from kg.errors import InputError, KGError
+from kg.errors import InputError, KGError, QueryError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNPRINTABLE = re.compile('[\x00-\x1f\x7f-\x9f\ud800-\udfff"\\\\]')
 _XSD_STRING = str(XSD.string)
 _REWRITTEN_TYPES = {str(XSD.token), str(XSD.normalizedString)}  # rdflib terms never equal plain str, so compare text
 LANG_STRING_TYPES = {RDF.langString, URIRef(f"{RDF}dirLangString")}  # rdflib 7 does not name the RDF 1.2 one
+#: File suffix → Oxigraph format: the formats Oxigraph's parser reads for both engines. JSON-LD (remote
+#: contexts) and RDF/XML (entity declarations) go through kg.dataset.load's guarded rdflib parsers.
+NATIVE_FORMATS = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".turtle": ox.RdfFormat.TURTLE,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".trig": ox.RdfFormat.TRIG,
+}
+QUAD_FORMATS = {ox.RdfFormat.N_QUADS, ox.RdfFormat.TRIG}
+
+
+def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """An rdflib term as a pyoxigraph term (a blank node keeps its label)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)) if term.datatype else None)
+    raise QueryError(f"cannot use {term!r} as an RDF term")
+
+
+def to_rdflib(term: object) -> URIRef | BNode | Literal:
+    """A pyoxigraph term as the rdflib term rdflib's own parsers would have made (xsd:string → plain); a blank
+    node keeps its label, so that it names the same node when it is handed back."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise QueryError(f"the result holds a term rdflib cannot represent: {term}")
 
 
 def show_term(term: object, limit: int = 80) -> str:

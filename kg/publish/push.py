@@ -4,6 +4,7 @@ QLever): one PUT per named graph, through kg.engines.remote's deadline-bound cli
 from __future__ import annotations
 
 import urllib.parse
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,8 +12,10 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.dataset.load import load_dataset
-from kg.engines.oxigraph import store_of
+from kg.engines.backend import Triple
+from kg.engines.registry import backend_of
 from kg.engines.remote import GRAPH_TYPE, request
+from kg.engines.terms import to_ox
 
 
 @dataclass(frozen=True)
@@ -32,17 +35,18 @@ def push(url: str, data: Iterable[Path] = (), *, default_merge: bool = True, tim
     union default graph is a bag on some servers (Oxigraph 0.5, Virtuoso), repeating triples that
     several articles state; servers that merge properly (Fuseki's unionDefaultGraph, GraphDB) do not need it.
     """
-    store = store_of(load_dataset(data, engine="oxigraph"))
-    assert store is not None
-    targets: list[tuple[str, ox.NamedNode | ox.BlankNode | ox.DefaultGraph]] = [
-        (g.value, g) for g in sorted(store.named_graphs(), key=str)
-    ]
+    graphs: dict[str, list[Triple]] = defaultdict(list)
+    # Oxigraph's loader puts every statement in a named graph (a TriG file's default graph in the file's own).
+    for s, p, o, g in backend_of(load_dataset(data, engine="oxigraph")).quads():
+        graphs[str(g)].append((s, p, o))
+    targets = [(name, graphs[name]) for name in sorted(graphs)]
     if default_merge:
-        targets.append(("default", ox.DefaultGraph()))
+        targets.append(("default", list(dict.fromkeys(t for _, triples in targets for t in triples))))
     done = []
-    for name, graph in targets:
-        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        assert body is not None  # given no output, pyoxigraph returns the bytes
+    for name, triples in targets:
+        body = ox.serialize(
+            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
+        )
         query = "default" if name == "default" else urllib.parse.urlencode({"graph": name})
         status, _, _ = request(
             url + ("&" if "?" in url else "?") + query,
@@ -51,7 +55,7 @@ def push(url: str, data: Iterable[Path] = (), *, default_merge: bool = True, tim
             headers={"Content-Type": GRAPH_TYPE},
             timeout=timeout,
         )
-        done.append(Pushed(name, body.count(b"\n"), status))
+        done.append(Pushed(name, len(triples), status))
     return done
 
 

@@ -34,9 +34,9 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.plugins.shared.jsonld.context import Context
 from rdflib.term import IdentifiedNode, Identifier, Node
 
-from kg.dataset.load import new_dataset
 from kg.dataset.paths import ARTICLE_FILE, project_root
 from kg.dataset.resolve import curie
+from kg.engines.rdflib import new_dataset
 from kg.engines.terms import LANG_STRING_TYPES, check_quads, graph_from_ox, show_term, term_from_ox
 from kg.errors import KGError
 from kg.query.reasoning import inferred_graph

@@ -10,9 +10,10 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
-from kg.dataset.load import expand_paths, new_dataset, parse_into
+from kg.dataset.load import expand_paths, parse_into
 from kg.dataset.paths import project_root, shapes_path, shipped_sources
 from kg.dataset.resolve import curie
+from kg.engines.rdflib import new_dataset
 from kg.errors import InputError
 from kg.quality.checks import run_checks
 from kg.quality.findings import Finding
@@ -72,7 +73,7 @@ def validate(extra: Iterable[str | Path] = (), root: Path | None = None, reasone
     extra_paths = expand_paths(extra)
     for src in sources:
         try:
-            parse_into(ds, src.path, src.graph, "turtle")
+            parse_into(ds, src.path, src.graph)
         except InputError as exc:
             report.findings.append(Finding("parse", str(src.path.relative_to(root)), str(exc)))
     for path in extra_paths:

@@ -15,6 +15,7 @@ from rdflib.exceptions import ParserError
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.dataset.cache import read_entry, write_entry
+from kg.engines.registry import backend_of
 from kg.vocab.namespaces import INFERRED_GRAPH
 
 PROFILES = ("owlrl", "rdfs")
@@ -100,14 +101,6 @@ def _read_inferred(name: str) -> Graph | None:
 
 
 def add_inferences(ds: Dataset, profile: str = "owlrl") -> Dataset:
-    """Add the inferred graph to ``ds`` (in memory only) as the named graph ``qdg:inferred``."""
-    target = ds.graph(URIRef(INFERRED_GRAPH))
-    for triple in inferred_graph(ds, profile):
-        target.add(triple)
-    from kg.query.sparql import is_oxigraph
-
-    if is_oxigraph(ds):
-        from kg.engines.oxigraph import merge_into_default, store_of
-
-        merge_into_default(store_of(ds), URIRef(INFERRED_GRAPH))  # type: ignore[arg-type]
+    """Add the inferred graph to ``ds`` (in memory only) as the named graph ``qdg:inferred``, and so to the union."""
+    backend_of(ds).add_graph(URIRef(INFERRED_GRAPH), inferred_graph(ds, profile))
     return ds

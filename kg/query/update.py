@@ -232,7 +232,7 @@ def _where_context(ctx: QueryContext, op: CompValue) -> QueryContext:
 def _using_dataset(ds: ConjunctiveGraph, clauses: list[CompValue]) -> Dataset:
     """USING graphs merged as the default graph, USING NAMED graphs as the named ones (none without it).
 
-    Not kg.query.sparql.dataset_view: that keeps every named graph when FROM NAMED is absent.
+    Not the rdflib engine's FROM view (kg.engines.rdflib): USING's graphs follow the update's rules, not a query's.
     """
     view = Dataset(default_union=False)
     for clause in clauses:

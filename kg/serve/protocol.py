@@ -8,10 +8,15 @@ from dataclasses import dataclass, field
 from rdflib import Dataset, URIRef
 from rdflib.query import Result
 
+from kg.dataset.resolve import resolve_entity
+from kg.engines.backend import GraphSelection
+from kg.engines.registry import backend_of
 from kg.engines.safety import Prepared, is_update, prepare
 from kg.errors import KGError, QueryError
+from kg.graph.html import render_html
+from kg.graph.views import query_graph
 from kg.query.results import format_delimited, format_json, format_xml, rows
-from kg.query.sparql import execute
+from kg.query.saved import lookup, saved_bindings
 from kg.serve.negotiation import choose
 from kg.vocab.namespaces import bind_prefixes
 
@@ -67,9 +72,12 @@ def error(status: int, message: str) -> Answer:
 
 def _run(ds: Dataset, prepared: Prepared, job: Job) -> Result:
     """Run a checked query. The protocol's graph parameters override FROM / FROM NAMED and, like them, only
-    select graphs already in the dataset (kg.query.sparql's rule). The worker process enforces the limits."""
-    clauses = [{"default": URIRef(g)} for g in job.default_graphs] + [{"named": URIRef(g)} for g in job.named_graphs]
-    return execute(ds, prepared, clauses=clauses or prepared.dataset_clauses)
+    select graphs already in the dataset (kg.engines.backend.GraphSelection). The worker process enforces the
+    limits."""
+    graphs = None
+    if job.default_graphs or job.named_graphs:
+        graphs = GraphSelection(tuple(map(URIRef, job.default_graphs)), tuple(map(URIRef, job.named_graphs)))
+    return backend_of(ds).query(prepared, graphs=graphs)
 
 
 def _content_type(media: str) -> str:
@@ -93,9 +101,6 @@ def _table_body(result: Result, fmt: str) -> str | bytes:
 
 def _graph_page(ds: Dataset, prepared: Prepared, job: Job, max_rows: int) -> Answer:
     """The result drawn as the offline, escaped vis-network page `kg graph` writes."""
-    from kg.graph.html import render_html
-    from kg.graph.views import query_graph
-
     try:
         result = _run(ds, prepared, job)
         graph = query_graph(ds, result)
@@ -110,9 +115,6 @@ def _bindings(ds: Dataset, job: Job) -> dict:
     """A saved question's parameters bound as `kg query NAME --param` binds them (names resolved in ``ds``)."""
     if not job.saved:
         return {}
-    from kg.dataset.resolve import resolve_entity
-    from kg.query.saved import lookup, saved_bindings
-
     return saved_bindings(lookup(job.saved), dict(job.parameters), lambda name: resolve_entity(ds, name))
 
 
