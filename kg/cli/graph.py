@@ -171,8 +171,8 @@ def _print_central(report: CentralReport) -> None:
         f"\n{counted}.\n{graph.number_of_edges()} links; {len(parts)} connected components, "
         f"the largest with {largest} nodes; {isolated} isolated."
     )
-    if report.path is not None:
-        start, end = graph.nodes[report.path[0][0]]["label"], graph.nodes[report.path[-1][1]]["label"]
+    if report.ends is not None and report.path is not None:
+        start, end = (graph.nodes[n]["label"] for n in report.ends)
         click.echo("\n" + one_line(f"Path from {start} to {end} (hubs avoided):"))
         for u, v, direction, attrs in report.path:
             left, right = graph.nodes[u]["label"], graph.nodes[v]["label"]

@@ -7,7 +7,7 @@ import re
 import sys
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import click
 
@@ -20,7 +20,16 @@ from kg.report.terminal import PrintableFormatter, printable
 from kg.vocab.formats import GRAPH_RESULT_FORMATS, TABLE_FORMATS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rdflib import BNode, Dataset, Literal, URIRef
+    from rdflib.query import Result
+    from rdflib.term import IdentifiedNode
+
     from kg.query.saved import SavedQuery
+
+    Resolver = Callable[[str], URIRef]
+    Term = URIRef | Literal | BNode
 
 SHOWCASE = (
     "cosmoplat-chery-haier",
@@ -115,7 +124,7 @@ def _export_queries(questions: Collection[SavedQuery], folder: Path) -> None:
     click.echo(f"wrote {len(questions)} saved question(s) to {folder}", err=True)
 
 
-def _parse_param(saved, resolve, raw: str):
+def _parse_param(saved: SavedQuery, resolve: Resolver, raw: str) -> tuple[str, Term]:
     """NAME=VALUE, VALUE typed as the saved question declares: ``year=2019``, ``entity=Haier Kaos``, or a literal
     written as in Turtle (``year='"2019"^^xsd:gYear'``)."""
     from kg.query.saved import typed_value
@@ -132,13 +141,14 @@ def _parse_param(saved, resolve, raw: str):
 QUERY_FORMATS = [*TABLE_FORMATS, *GRAPH_RESULT_FORMATS]
 
 
-def _query_text(query: str | None, file: Path | None):
+def _query_text(query: str | None, file: Path | None) -> tuple[str, SavedQuery | None]:
     from kg.query.saved import looks_like_name, lookup, read_query_file
 
     if (query is None) == (file is None):
         raise click.UsageError("give a query text or a saved query NAME, or -f FILE (exactly one)")
     if file is not None:
         return read_query_file(file), None
+    assert query is not None  # exactly one of the two, checked above
     if not looks_like_name(query):
         return query, None
     try:
@@ -241,7 +251,7 @@ def query(
     sys.exit(code)
 
 
-def _print_result(result, fmt: str | None, output: Path | None, limit: int) -> int:
+def _print_result(result: Result, fmt: str | None, output: Path | None, limit: int) -> int:
     """Write a result in the chosen format; the exit code (an ASK answered false is 1)."""
     from kg.query.results import GRAPH_FORMATS, format_graph, format_result
     from kg.query.sparql import construct_graph
@@ -264,7 +274,7 @@ def _print_result(result, fmt: str | None, output: Path | None, limit: int) -> i
     return 0
 
 
-def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
+def _bindings(saved: SavedQuery | None, params: tuple[str, ...], resolve: Resolver) -> dict[str, Term]:
     from kg.query.saved import require_known_parameters
 
     if not params:
@@ -275,7 +285,7 @@ def _bindings(saved, params: tuple[str, ...], resolve) -> dict:
     return {f"{k}_param": v for k, v in (_parse_param(saved, resolve, p) for p in params)}
 
 
-def _add_inferences(ds) -> None:
+def _add_inferences(ds: Dataset) -> None:
     from kg.engines.registry import backend_of
     from kg.query.reasoning import add_inferences
 
@@ -284,19 +294,30 @@ def _add_inferences(ds) -> None:
     add_inferences(ds)
 
 
-def _write_updated_copy(ds, text: str, target: Path) -> None:
+def _write_updated_copy(ds: Dataset, text: str, target: Path) -> None:
     from kg.query.update import run_update_on_copy
 
     _check_copy_target(target)
     from kg.publish.rdf import serialize
 
     copy = run_update_on_copy(ds, text)
-    quads = [(s, p, o, getattr(g, "identifier", g)) for s, p, o, g in copy.quads((None, None, None, None))]
+    # rdflib's Dataset.quads gives a graph's name, or None for the default graph, which serialize writes unnamed
+    quads = [
+        (s, p, o, cast("IdentifiedNode", getattr(g, "identifier", g)))
+        for s, p, o, g in copy.quads((None, None, None, None))
+    ]
     _write(serialize(quads, "trig"), target)  # kg's writer: lexical forms kept, checked by reading it back
     click.echo(f"wrote the updated copy to {target}", err=True)
 
 
-def _local_query(ds, text, saved, params, allow_network: bool, memory: int | None):
+def _local_query(
+    ds: Dataset,
+    text: str,
+    saved: SavedQuery | None,
+    params: tuple[str, ...],
+    allow_network: bool,
+    memory: int | None,
+) -> Result:
     """The query answered by the local engine, under the limits the command runs in."""
     from kg.dataset.resolve import resolve_entity
     from kg.query.sparql import run_query
@@ -305,7 +326,15 @@ def _local_query(ds, text, saved, params, allow_network: bool, memory: int | Non
     return run_query(ds, text, bindings, memory_limit=memory, allow_network=allow_network)
 
 
-def _remote_query(url, text, saved, params, timeout, max_bytes, allow_network):
+def _remote_query(
+    url: str,
+    text: str,
+    saved: SavedQuery | None,
+    params: tuple[str, ...],
+    timeout: float,
+    max_bytes: int | None,
+    allow_network: bool,
+) -> Result:
     """The query answered by a remote endpoint, names in --param resolved there too."""
     from kg.dataset.resolve import lookup_graph, resolve_entity
     from kg.engines.remote import MAX_ANSWER, Endpoint

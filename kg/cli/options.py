@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from kg.engines import ENGINES
+
+if TYPE_CHECKING:
+    from rdflib import Dataset
 
 DATA_OPTION = click.option(
     "--data",
@@ -38,7 +42,7 @@ def dataset_options(command: Callable) -> Callable:
     return DATA_OPTION(_ENGINE(_STORE(command)))
 
 
-def open_dataset(data: tuple[Path, ...], engine: str | None, store: Path | None):
+def open_dataset(data: tuple[Path, ...], engine: str | None, store: Path | None) -> Dataset:
     """The dataset the options name (rdflib or Oxigraph, files or store)."""
     from kg.dataset.spec import resolve_spec
 

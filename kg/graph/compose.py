@@ -199,7 +199,8 @@ class CentralReport:
     drawn: int  # nodes of the whole graph `kg graph` draws
     all_nodes: bool
     components: list[set[str]]
-    path: list[tuple[str, str, str, dict]] | None
+    ends: tuple[str, str] | None  # the two entities of the path asked for
+    path: list[tuple[str, str, str, dict]] | None  # its steps (none when both ends are one entity)
 
 
 def central_report(
@@ -210,5 +211,12 @@ def central_report(
     ends = [resolve_entity(ds, name) for name in path] if path is not None else None
     full = whole_graph(ds)
     graph = full if all_nodes else entity_graph(full)
-    steps = shortest_path(graph, *ends) if ends is not None else None
-    return CentralReport(centrality(graph, top), graph, full.number_of_nodes(), all_nodes, components(graph), steps)
+    if ends is None:
+        return CentralReport(
+            centrality(graph, top), graph, full.number_of_nodes(), all_nodes, components(graph), None, None
+        )
+    a, b = ends
+    steps = shortest_path(graph, a, b)
+    return CentralReport(
+        centrality(graph, top), graph, full.number_of_nodes(), all_nodes, components(graph), (str(a), str(b)), steps
+    )
