@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kg.cli.options import dataset_options, limit_options, open_dataset, resolve_limits
-from kg.graph.files import FORMATS
+from kg.vocab.formats import VIEW_FORMATS
 
 if TYPE_CHECKING:
     from kg.graph.compose import CentralReport
@@ -40,7 +40,7 @@ _ALL_NODES = click.option(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(list(FORMATS)),
+    type=click.Choice(list(VIEW_FORMATS)),
     help="html (interactive page), svg/png/pdf (static figure, Graphviz), graphml/gexf/json (for other tools). "
     "Default: from the output file's suffix, else html.",
 )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kg.engines import ENGINES
+from kg.engines.limits import DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from rdflib import Dataset
@@ -54,7 +55,7 @@ _TIMEOUT = click.option(
     type=float,
     default=None,
     help="Seconds the command's work may take after reading the data (query, reasoning, drawing, writing); "
-    "0 = none. Default 30, or KG_TIMEOUT / kg.toml 'timeout'.",
+    f"0 = none. Default {DEFAULT_TIMEOUT:g}, or KG_TIMEOUT / kg.toml 'timeout'.",
 )
 _MEMORY = click.option(
     "--memory-limit",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from kg.cli.options import dataset_options
+from kg.engines.limits import DEFAULT_TIMEOUT
 from kg.errors import KGError
 
 
@@ -34,7 +35,9 @@ def _hosts(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind; loopback unless you mean it.")
 @click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="0 = any free port.")
-@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True, help="Seconds per query.")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.1), default=DEFAULT_TIMEOUT, show_default=True, help="Seconds per query."
+)
 @click.option(
     "--memory-limit",
     "memory_limit",

@@ -21,7 +21,7 @@ from kg.engines.remote import Endpoint
 from kg.errors import KGError, ResolveError
 from kg.graph.convert import ConvertOptions, rdf_to_nx
 from kg.graph.draw import draw_figure
-from kg.graph.files import FIGURES, write_graph
+from kg.graph.files import write_graph
 from kg.graph.html import write_html
 from kg.graph.views import (
     HUB_LIMIT,
@@ -38,6 +38,7 @@ from kg.graph.views import (
 from kg.graph.walk import LocalSource, RemoteSource, walk
 from kg.query.saved import looks_like_name, lookup, read_query_file
 from kg.query.sparql import run_query
+from kg.vocab.formats import FIGURES
 
 WHOLE_TITLE = "Qingdao industrial knowledge graph"
 

@@ -36,8 +36,8 @@ from kg.graph import style as netstyle
 from kg.graph.html import path_edges
 from kg.graph.names import find_node
 from kg.graph.views import best_path
+from kg.vocab.formats import FIGURES
 
-FORMATS = ("svg", "png", "pdf")
 #: Up to this many nodes ``dot`` draws the figure, above it ``sfdp``. Measured on the shipped graph: dot places
 #: every link label with no overlap at any size, but around a hub its ranks grow long (Qingdao's 80-node
 #: neighbourhood: 27 x 62 in, against 24 x 22 in by sfdp, which drops a quarter of the link labels there and
@@ -291,8 +291,8 @@ def draw_figure(
     graph: nx.MultiDiGraph, fmt: str = "svg", title: str = "", focus: str | None = None, engine: str | None = None
 ) -> Figure:
     """The figure of ``graph`` as SVG text or PNG/PDF bytes. An empty graph is an error, not a blank figure."""
-    if fmt not in FORMATS:
-        raise KGError(f"unknown figure format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt not in FIGURES:
+        raise KGError(f"unknown figure format {fmt!r}; use one of {', '.join(FIGURES)}")
     if graph.number_of_nodes() == 0:
         raise KGError("the graph has no node, so there is nothing to draw")
     engine = engine or choose_engine(graph)

@@ -15,8 +15,6 @@ import networkx as nx
 from kg.dataset.outputs import atomic_file, format_from_suffix
 from kg.errors import KGError
 
-FORMATS = ("html", "svg", "png", "pdf", "graphml", "gexf", "json")
-FIGURES = ("svg", "png", "pdf")  # static drawings (kg.graph.draw)
 SUFFIXES = {
     ".html": "html",
     ".htm": "html",

@@ -24,7 +24,7 @@ from rdflib import Dataset
 
 from kg.dataset.spec import DatasetSpec
 from kg.dataset.store import build_store
-from kg.engines.limits import GiB, describe_isolation, describe_size, memory_limit_message
+from kg.engines.limits import DEFAULT_TIMEOUT, GiB, describe_isolation, describe_size, memory_limit_message
 from kg.engines.worker import Handler, Ready, Worker, WorkerDied
 from kg.errors import KGError, MemoryLimitExceeded, QueryTimeout
 from kg.serve.protocol import Answer, Job, answer, error
@@ -76,7 +76,7 @@ class QueryPool:
         self,
         spec: DatasetSpec | None = None,
         size: int = 2,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         max_rows: int = 10_000,
         memory_limit: int = DEFAULT_MEMORY,
         give_up_after: float = GIVE_UP_AFTER,

@@ -38,3 +38,6 @@ BY_SUFFIX: dict[str, RdfFormat] = {suffix: f for f in RDF_FORMATS.values() for s
 #: How ``kg query`` writes a SELECT or ASK answer, and a CONSTRUCT or DESCRIBE graph.
 TABLE_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
 GRAPH_RESULT_FORMATS = ("turtle", "nt", "jsonld")
+#: What ``kg graph`` writes: an offline page, static figures (Graphviz), and files for other graph tools.
+VIEW_FORMATS = ("html", "svg", "png", "pdf", "graphml", "gexf", "json")
+FIGURES = ("svg", "png", "pdf")
