@@ -7,6 +7,8 @@ stays cheap for the CLI:
   ``engine="oxigraph"`` holds it in Oxigraph. ``build_store(dir)`` / ``open_store(dir)`` — on-disk stores.
 - ``run_query(ds, text, bindings=None, timeout=None, allow_network=False)`` — a finished rdflib Result; ``text`` may
   be a saved question's name, its parameters keywords: ``run_query(ds, "entity-aliases", entity="Haier Kaos")``.
+- ``answer(ds, text, bindings, reason=True)`` / ``render(result, fmt)`` — a question as ``kg query`` answers it
+  (optionally with what the ontology entails), and its text in a format with the exit code it means.
 - ``query_rows(result, ds)`` / ``to_dataframe(result, ds)`` — readable rows or a pandas DataFrame.
 - ``construct_graph(result)`` — the rdflib Graph of a CONSTRUCT/DESCRIBE result.
 - ``add_inferences(ds)`` / ``inferred_graph(ds)`` — what the ontology entails (OWL 2 RL, cached).
@@ -60,6 +62,8 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
     "Endpoint": "kg.engines.remote",
     "push": "kg.publish.push",
     "focus_walk": ("kg.graph.walk", "walk"),
+    "answer": "kg.query.answer",
+    "render": "kg.query.answer",
     "ViewRequest": "kg.graph.compose",
     "compose_view": "kg.graph.compose",
     "write_view": "kg.graph.compose",

@@ -229,6 +229,7 @@ def query(
     --memory-limit too (exit 3).
     """
     from kg.engines.limits import limited
+    from kg.query.answer import with_inferences
 
     text, saved = _query_text(query, file)
     seconds, memory = resolve_limits(timeout, memory_limit)
@@ -241,37 +242,21 @@ def query(
         sys.exit(_print_result(result, fmt, output, limit))
     ds = open_dataset(data, engine, store)
     with limited(seconds, memory):
-        if reason:
-            _add_inferences(ds)
         if update_copy is not None:
-            _write_updated_copy(ds, text, update_copy)
+            _write_updated_copy(with_inferences(ds) if reason else ds, text, update_copy)
             return
-        result = _local_query(ds, text, saved, params, allow_network, memory)
+        result = _local_query(ds, text, saved, params, reason, allow_network, memory)
         code = _print_result(result, fmt, output, limit)
     sys.exit(code)
 
 
 def _print_result(result: Result, fmt: str | None, output: Path | None, limit: int) -> int:
     """Write a result in the chosen format; the exit code (an ASK answered false is 1)."""
-    from kg.query.results import GRAPH_FORMATS, format_graph, format_result
-    from kg.query.sparql import construct_graph
+    from kg.query.answer import render
 
-    if result.type == "ASK":
-        _write("true\n" if result.askAnswer else "false\n", output)
-        return 0 if result.askAnswer else 1
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        graph_fmt = fmt or "turtle"
-        if graph_fmt not in GRAPH_FORMATS:
-            raise QueryError(
-                f"--format {graph_fmt} is for SELECT; a CONSTRUCT/DESCRIBE result takes turtle, nt or jsonld"
-            )
-        _write(format_graph(construct_graph(result), graph_fmt), output)
-        return 0
-    table_fmt = fmt or "table"
-    if table_fmt in GRAPH_FORMATS:
-        raise QueryError(f"--format {table_fmt} is for CONSTRUCT/DESCRIBE; SELECT takes table, csv, tsv, json, xml, md")
-    _write(format_result(result, table_fmt, max_rows=limit if table_fmt == "table" else None), output)
-    return 0
+    rendered = render(result, fmt, limit)
+    _write(rendered.text, output)
+    return rendered.exit_code
 
 
 def _bindings(saved: SavedQuery | None, params: tuple[str, ...], resolve: Resolver) -> dict[str, Term]:
@@ -283,15 +268,6 @@ def _bindings(saved: SavedQuery | None, params: tuple[str, ...], resolve: Resolv
         raise QueryError("--param works with saved queries (kg query NAME --param ...)")
     require_known_parameters(saved, [name for raw in params if (name := raw.partition("=")[0])])
     return {f"{k}_param": v for k, v in (_parse_param(saved, resolve, p) for p in params)}
-
-
-def _add_inferences(ds: Dataset) -> None:
-    from kg.engines.registry import backend_of
-    from kg.query.reasoning import add_inferences
-
-    if backend_of(ds).read_only:
-        raise QueryError("--reason adds the inferred graph in memory, and a store is read-only: leave out --store")
-    add_inferences(ds)
 
 
 def _write_updated_copy(ds: Dataset, text: str, target: Path) -> None:
@@ -315,15 +291,16 @@ def _local_query(
     text: str,
     saved: SavedQuery | None,
     params: tuple[str, ...],
+    reason: bool,
     allow_network: bool,
     memory: int | None,
 ) -> Result:
     """The query answered by the local engine, under the limits the command runs in."""
     from kg.dataset.resolve import resolve_entity
-    from kg.query.sparql import run_query
+    from kg.query.answer import answer
 
     bindings = _bindings(saved, params, lambda name: resolve_entity(ds, name))
-    return run_query(ds, text, bindings, memory_limit=memory, allow_network=allow_network)
+    return answer(ds, text, bindings, reason=reason, allow_network=allow_network, memory_limit=memory)
 
 
 def _remote_query(
