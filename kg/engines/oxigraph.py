@@ -22,25 +22,38 @@ import functools
 import logging
 import threading
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pyoxigraph as ox
 from oxrdflib import OxigraphStore
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
+from rdflib.term import Identifier
 
 from kg.engines import limits
 from kg.engines.backend import ANY, Capabilities, GraphSelection, Quad, Triple
 from kg.engines.oxigraph_worker import ERROR, Snapshot, evaluate, open_snapshot
 from kg.engines.results import result_from_bytes, to_result
 from kg.engines.safety import Prepared, prepare
-from kg.engines.terms import NATIVE_FORMATS, QUAD_FORMATS, oxigraph_quads, to_ox, to_rdflib
+from kg.engines.terms import (
+    NATIVE_FORMATS,
+    QUAD_FORMATS,
+    oxigraph_quads,
+    to_ox,
+    to_ox_iri,
+    to_ox_resource,
+    to_rdflib,
+)
 from kg.engines.worker import Worker
 from kg.errors import InputError, QueryError
 from kg.vocab.namespaces import PREFIXES, bind_prefixes
+
+if TYPE_CHECKING:
+    from rdflib.graph import _QuadType, _TriplePatternType, _TripleType
 
 log = logging.getLogger("kg.oxigraph")
 _PREFIXES = {p: str(ns) for p, ns in PREFIXES.items()}
@@ -110,7 +123,7 @@ def _file_quads(path: Path, graph: URIRef | None) -> Iterator[ox.Quad]:
         yield ox.Quad(q.subject, q.predicate, q.object)
 
 
-def _named(graph: Any, fallback: ox.NamedNode) -> Any:
+def _named(graph: ox.NamedNode | ox.BlankNode | ox.DefaultGraph, fallback: ox.NamedNode) -> ox.NamedNode | ox.BlankNode:
     return fallback if isinstance(graph, ox.DefaultGraph) else graph
 
 
@@ -135,54 +148,62 @@ class _MergedStore(OxigraphStore):
         super().__init__(store=backend.store)
         self.backend = backend
 
-    def triples(self, triple_pattern, context=None):  # type: ignore[no-untyped-def]
+    def triples(
+        self, triple_pattern: _TriplePatternType, context: Graph | None = None
+    ) -> Iterator[tuple[_TripleType, Iterator[Graph | None]]]:
         if context is not None and getattr(context, "identifier", context) == DATASET_DEFAULT_GRAPH_ID:
             return iter(())
         found = super().triples(triple_pattern, context)
         return found if context is not None else self._named_only(found)
 
     @staticmethod
-    def _named_only(found):  # type: ignore[no-untyped-def]
+    def _named_only(
+        found: Iterator[tuple[_TripleType, Iterator[Graph | None]]],
+    ) -> Iterator[tuple[_TripleType, Iterator[Graph | None]]]:
         for triple, contexts in found:
             graph = next(contexts)
+            assert graph is not None  # oxrdflib names the graph of every quad it lists
             if graph.identifier != DATASET_DEFAULT_GRAPH_ID:
                 yield triple, iter((graph,))
 
-    def __len__(self, context=None) -> int:  # type: ignore[no-untyped-def]
+    def __len__(self, context: Graph | None = None) -> int:
         if context is not None and getattr(context, "identifier", context) == DATASET_DEFAULT_GRAPH_ID:
             return 0
         return super().__len__(context)
 
-    def contexts(self, triple=None):  # type: ignore[no-untyped-def]
+    def contexts(self, triple: _TripleType | None = None) -> Generator[Graph, None, None]:
         return (g for g in super().contexts(triple) if g.identifier != DATASET_DEFAULT_GRAPH_ID)
 
     # Writes through rdflib's API keep the merge in step with the named graphs, and retire the query
     # worker, whose snapshot is stale afterwards.
-    def add(self, triple, context, quoted=False):  # type: ignore[no-untyped-def]
+    def add(self, triple: _TripleType, context: Graph, quoted: bool = False) -> None:
         self.backend.retire()
         super().add(triple, context, quoted)
         if not _is_default(context):
-            self._inner.add(ox.Quad(*(to_ox(t) for t in triple)))
+            s, p, o = triple
+            self._inner.add(ox.Quad(to_ox_resource(s), to_ox_iri(p), to_ox(o)))
 
-    def addN(self, quads):  # type: ignore[no-untyped-def]
+    def addN(self, quads: Iterable[_QuadType]) -> None:
         self.backend.retire()
         quads = list(quads)
         super().addN(quads)
-        self._inner.extend([ox.Quad(to_ox(s), to_ox(p), to_ox(o)) for s, p, o, g in quads if not _is_default(g)])
+        self._inner.extend(
+            [ox.Quad(to_ox_resource(s), to_ox_iri(p), to_ox(o)) for s, p, o, g in quads if not _is_default(g)]
+        )
 
-    def remove(self, triple, context=None):  # type: ignore[no-untyped-def]
+    def remove(self, triple: _TriplePatternType, context: Graph | None = None) -> None:
         self.backend.retire()
         if context is None or _is_default(context):
             super().remove(triple, None if context is None else context)
             return
-        graph = to_ox(getattr(context, "identifier", context))
-        gone = [q.triple for q in self._inner.quads_for_pattern(*(_or_any(t) for t in triple), graph)]
+        pattern = _ox_pattern((*triple, getattr(context, "identifier", context)))
+        gone = [q.triple for q in self._inner.quads_for_pattern(*pattern)]
         super().remove(triple, context)
         self._unmerge(gone)
 
-    def remove_graph(self, graph):  # type: ignore[no-untyped-def]
+    def remove_graph(self, graph: Graph) -> None:
         self.backend.retire()
-        name = to_ox(getattr(graph, "identifier", graph))
+        name = to_ox_resource(getattr(graph, "identifier", graph))
         gone = [q.triple for q in self._inner.quads_for_pattern(None, None, None, name)]
         super().remove_graph(graph)
         self._unmerge(gone)
@@ -194,14 +215,21 @@ class _MergedStore(OxigraphStore):
             if all(isinstance(q.graph_name, ox.DefaultGraph) for q in named):
                 self._inner.remove(ox.Quad(t.subject, t.predicate, t.object))
 
-    def query(self, query, initNs, initBindings, queryGraph, **kwargs):  # type: ignore[no-untyped-def]
+    def query(
+        self,
+        query: Query | str,
+        initNs: Mapping[str, Any],
+        initBindings: Mapping[str, Identifier],
+        queryGraph: str,
+        **kwargs: object,
+    ) -> Result:
         """rdflib's ``Dataset.query`` with a text goes through kg's check and worker, as ``kg.run_query`` does:
         oxrdflib would hand it to Oxigraph in this process, SERVICE and all."""
         if not isinstance(query, str) or kwargs:
             raise NotImplementedError("rdflib evaluates parsed queries itself over this store's triples")
         return self.backend.query(prepare(query, {str(k): v for k, v in (initBindings or {}).items()}))
 
-    def update(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def update(self, *args: object, **kwargs: object) -> NoReturn:
         raise QueryError(
             "SPARQL Update is refused on an Oxigraph dataset: kg.query.update.run_update_on_copy changes a copy"
         )
@@ -211,8 +239,22 @@ def _is_default(context: object) -> bool:
     return getattr(context, "identifier", context) in (None, DATASET_DEFAULT_GRAPH_ID)
 
 
-def _or_any(term: object) -> object:
-    return None if term is None else to_ox(term)
+def _ox_pattern(
+    pattern: tuple[object, object, object, object],
+) -> tuple[
+    ox.NamedNode | ox.BlankNode | None,
+    ox.NamedNode | None,
+    ox.NamedNode | ox.BlankNode | ox.Literal | None,
+    ox.NamedNode | ox.BlankNode | None,
+]:
+    """A pattern of rdflib terms (None matching anything) as the arguments of ``Store.quads_for_pattern``."""
+    s, p, o, g = pattern
+    return (
+        None if s is None else to_ox_resource(s),
+        None if p is None else to_ox_iri(p),
+        None if o is None else to_ox(o),
+        None if g is None else to_ox_resource(g),
+    )
 
 
 class _ReadOnlyStore(_MergedStore):
@@ -318,7 +360,9 @@ class OxigraphBackend:
         if self._read_only and self._path is not None:
             snapshot = Snapshot(path=str(self._path))
         else:
-            snapshot = Snapshot(nquads=self.store.dump(format=ox.RdfFormat.N_QUADS))
+            nquads = self.store.dump(format=ox.RdfFormat.N_QUADS)
+            assert nquads is not None  # dump without an output returns the bytes
+            snapshot = Snapshot(nquads=nquads)
         worker = Worker(functools.partial(open_snapshot, snapshot))
         ready = worker.wait_ready()
         log.info("Oxigraph worker %d: %s", worker.pid, limits.describe_isolation(ready.isolation))
@@ -339,15 +383,14 @@ class OxigraphBackend:
     # --- statements ---
 
     def quads(self, pattern: Quad = ANY) -> Iterator[Quad]:
-        s, p, o, g = (None if t is None else to_ox(t) for t in pattern)
-        for q in self.store.quads_for_pattern(s, p, o, g):
+        for q in self.store.quads_for_pattern(*_ox_pattern(pattern)):
             if not isinstance(q.graph_name, ox.DefaultGraph):
                 yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), to_rdflib(q.graph_name)
 
     def add_graph(self, name: URIRef, triples: Iterable[Triple]) -> None:
         self._writable()
-        graph = to_ox(name)
-        quads = [ox.Quad(to_ox(s), to_ox(p), to_ox(o), graph) for s, p, o in triples]
+        graph = to_ox_resource(name)
+        quads = [ox.Quad(to_ox_resource(s), to_ox_iri(p), to_ox(o), graph) for s, p, o in triples]
         self.store.extend(quads)
         self.store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
 

@@ -48,7 +48,7 @@ def open_snapshot(snapshot: Snapshot) -> tuple[Any, None]:
     return functools.partial(answer, store), None
 
 
-def evaluate(store: ox.Store, args: dict[str, Any]) -> Any:
+def evaluate(store: ox.Store, args: dict[str, Any]) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
     """``Store.query(**args)``, its failures as QueryError."""
     try:
         return store.query(**args)
@@ -63,8 +63,11 @@ def answer(store: ox.Store, args: dict[str, Any]) -> Reply:
     try:
         found = evaluate(store, args)
         if isinstance(found, (ox.QueryBoolean, ox.QuerySolutions)):
-            return TABLE, found.serialize(format=ox.QueryResultsFormat.JSON)
-        return GRAPH, found.serialize(format=ox.RdfFormat.N_TRIPLES)
+            kind, payload = TABLE, found.serialize(format=ox.QueryResultsFormat.JSON)
+        else:
+            kind, payload = GRAPH, found.serialize(format=ox.RdfFormat.N_TRIPLES)
+        assert payload is not None  # serialize without an output returns the bytes
+        return kind, payload
     except MemoryError:
         raise
     except KGError as exc:

@@ -65,7 +65,7 @@ class RdflibBackend:
         why = "during a query; use --allow-network to permit it"
         try:
             with no_network(why, allowed=allow_network), limited(timeout, memory_limit), deep_recursion():
-                result = target.query(prepared.query, initBindings=prepared.bindings)
+                result = target.query(prepared.query, initBindings={str(k): v for k, v in prepared.bindings.items()})
                 if result.type == "SELECT":
                     result.bindings  # noqa: B018 - forces evaluation inside the limits
                 elif result.type in ("CONSTRUCT", "DESCRIBE"):

@@ -25,6 +25,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import URIRef, Variable
@@ -35,9 +36,19 @@ from kg.engines.limits import budget
 from kg.engines.oxigraph_worker import GRAPH, TABLE
 from kg.engines.results import result_from_bytes
 from kg.engines.safety import Prepared, prepare, term_text
-from kg.engines.terms import to_ox
+from kg.engines.terms import to_ox, to_ox_iri, to_ox_resource
 from kg.errors import KGError, QueryError
 from kg.vocab.namespaces import PREFIXES
+
+if TYPE_CHECKING:
+    import ssl
+
+    from _typeshed import WriteableBuffer
+
+    # What _WithDeadline is mixed into, for the type checker; at run time the mixin derives from object alone.
+    _Connection = http.client.HTTPConnection
+else:
+    _Connection = object
 
 SELECT_TYPE = "application/sparql-results+json"
 GRAPH_TYPE = "application/n-triples"
@@ -119,7 +130,7 @@ class _DeadlineReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int | None:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer) -> int | None:
         self._sock.settimeout(self._deadline.left())
         return self._raw.readinto(buffer)
 
@@ -145,17 +156,17 @@ class _DeadlineSocket:
         self._sock.close()
 
 
-class _WithDeadline:
+class _WithDeadline(_Connection):
     """Connects (and handshakes TLS) within what is left of the deadline, then bounds every later wait by it."""
 
-    def __init__(self, *args: object, deadline: _Deadline, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._deadline = deadline
 
     def connect(self) -> None:
         self.timeout = self._deadline.left()
-        super().connect()  # type: ignore[misc]
-        self.sock = _DeadlineSocket(self.sock, self._deadline)  # type: ignore[has-type]
+        super().connect()
+        self.sock = _DeadlineSocket(self.sock, self._deadline)
 
 
 class _HTTPConnection(_WithDeadline, http.client.HTTPConnection):
@@ -168,6 +179,8 @@ class _HTTPSConnection(_WithDeadline, http.client.HTTPSConnection):
 
 class _DeadlineHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
     """urllib's HTTP and HTTPS handlers (proxies and redirects as usual) on connections that keep one deadline."""
+
+    _context: ssl.SSLContext | None  # set by HTTPSHandler.__init__, which typeshed does not declare
 
     def __init__(self, deadline: _Deadline) -> None:
         urllib.request.HTTPSHandler.__init__(self)
@@ -268,7 +281,7 @@ class Endpoint:
 
     def query(self, text: str, bindings: Mapping[str, object] | None = None, *, allow_network: bool = False) -> Result:
         """Run a query remotely and return the finished result as rdflib's Result, like the local engines."""
-        prepared = prepare(text, bindings, allow_network=allow_network)  # type: ignore[arg-type]
+        prepared = prepare(text, bindings, allow_network=allow_network)
         return RemoteBackend(self).query(prepared, allow_network=allow_network)
 
 
@@ -316,7 +329,8 @@ class RemoteBackend:
     def _present(self, iris: list[URIRef], seconds: float) -> set[URIRef]:
         values = " ".join(term_text(i) for i in iris)
         text = f"SELECT ?g WHERE {{ VALUES ?g {{ {values} }} FILTER EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} }}"
-        return {row[Variable("g")] for row in self._ask(text, "SELECT", [], seconds).bindings}  # type: ignore[misc]
+        found = (row[Variable("g")] for row in self._ask(text, "SELECT", [], seconds).bindings)
+        return {g for g in found if isinstance(g, URIRef)}
 
     def _ask(self, text: str, form: str, params: list[tuple[str, str]], seconds: float) -> Result:
         url = self.endpoint.url
@@ -347,16 +361,17 @@ class RemoteBackend:
         written = [name if term is None else term_text(term) for name, term in zip(names, pattern, strict=True)]
         text = f"SELECT * WHERE {{ GRAPH {written[3]} {{ {written[0]} {written[1]} {written[2]} }} }}"
         for row in self._ask(text, "SELECT", [], self.endpoint.timeout).bindings:
-            yield tuple(  # type: ignore[misc]
+            s, p, o, g = (
                 term if term is not None else row[Variable(name[1:])] for name, term in zip(names, pattern, strict=True)
             )
+            yield s, p, o, g
 
     def add_graph(self, name: URIRef, triples: Iterable[Triple]) -> None:
         """POST the triples to the graph and to the default graph (Graph Store Protocol: POST adds)."""
         if self.store is None:
             raise QueryError(f"{self.endpoint.url}: a query endpoint is read-only; name its Graph Store to write")
         body = ox.serialize(
-            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
+            (ox.Triple(to_ox_resource(s), to_ox_iri(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
         )
         for graph in (urllib.parse.urlencode({"graph": str(name)}), "default"):
             request(

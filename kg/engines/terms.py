@@ -47,6 +47,24 @@ def to_ox(term: object) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     raise QueryError(f"cannot use {term!r} as an RDF term")
 
 
+def to_ox_resource(term: object) -> ox.NamedNode | ox.BlankNode:
+    """``to_ox`` for a subject or graph name, which pyoxigraph takes only as an IRI or blank node: a literal is
+    refused with the TypeError pyoxigraph's constructors raise."""
+    found = to_ox(term)
+    if isinstance(found, ox.Literal):
+        raise TypeError(f"a literal cannot be a subject or graph name: {show_term(term)}")
+    return found
+
+
+def to_ox_iri(term: object) -> ox.NamedNode:
+    """``to_ox`` for a predicate, which pyoxigraph takes only as an IRI: anything else is refused with the
+    TypeError pyoxigraph's constructors raise."""
+    found = to_ox(term)
+    if not isinstance(found, ox.NamedNode):
+        raise TypeError(f"a predicate must be an IRI: {show_term(term)}")
+    return found
+
+
 def to_rdflib(term: object) -> URIRef | BNode | Literal:
     """A pyoxigraph term as the rdflib term rdflib's own parsers would have made (xsd:string → plain); a blank
     node keeps its label, so that it names the same node when it is handed back."""

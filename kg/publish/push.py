@@ -15,7 +15,7 @@ from kg.dataset.load import load_dataset
 from kg.engines.backend import Triple
 from kg.engines.registry import backend_of
 from kg.engines.remote import GRAPH_TYPE, request
-from kg.engines.terms import to_ox
+from kg.engines.terms import to_ox, to_ox_iri, to_ox_resource
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def push(url: str, data: Iterable[Path] = (), *, default_merge: bool = True, tim
     done = []
     for name, triples in targets:
         body = ox.serialize(
-            (ox.Triple(to_ox(s), to_ox(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
+            (ox.Triple(to_ox_resource(s), to_ox_iri(p), to_ox(o)) for s, p, o in triples), format=ox.RdfFormat.N_TRIPLES
         )
         query = "default" if name == "default" else urllib.parse.urlencode({"graph": name})
         status, _, _ = request(

@@ -92,7 +92,11 @@ def _ask_body(answer: bool, fmt: str) -> str:
 
 def _table_body(result: Result, fmt: str) -> str | bytes:
     if result.type == "ASK":
-        return _ask_body(bool(result.askAnswer), fmt) if fmt in ("csv", "tsv") else result.serialize(format=fmt)
+        if fmt in ("csv", "tsv"):
+            return _ask_body(bool(result.askAnswer), fmt)
+        serialized = result.serialize(format=fmt)
+        assert serialized is not None  # serialize without a destination returns the bytes
+        return serialized
     if fmt == "xml":
         return format_xml(result)
     data = rows(result)
@@ -140,15 +144,19 @@ def answer(ds: Dataset, job: Job, max_rows: int) -> Answer:
         result = _run(ds, prepared, job)
     except KGError as exc:
         return error(400, str(exc))
+    graph = None
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        size, unit = len(result.graph), "triples"
+        graph = result.graph
+        assert graph is not None  # rdflib's Result of a CONSTRUCT or DESCRIBE holds its graph
+        size, unit = len(graph), "triples"
     else:
         size, unit = (len(result.bindings) if result.type == "SELECT" else 0), "rows"
     if size > max_rows:
         return error(400, f"result too large: {size} {unit}, the server's cap is {max_rows}; add a LIMIT")
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        bind_prefixes(result.graph)
-        body = result.graph.serialize(format=fmt)
+    body: str | bytes
+    if graph is not None:
+        bind_prefixes(graph)
+        body = graph.serialize(format=fmt)
     else:
         body = _table_body(result, fmt)
     raw = body if isinstance(body, bytes) else body.encode("utf-8")
