@@ -72,5 +72,8 @@ def answer(store: ox.Store, args: dict[str, Any]) -> Reply:
         raise
     except KGError as exc:
         return ERROR, str(exc).encode("utf-8")
-    except Exception as exc:  # an error reply, not a dead worker
+    except (SyntaxError, ValueError, OSError) as exc:  # Oxigraph's words for a query it cannot evaluate
+        return ERROR, f"query failed: {exc}".encode()
+    except Exception as exc:  # a defect: an error reply, not a dead worker, and the traceback to the log
+        log.exception("Oxigraph worker: internal error")
         return ERROR, f"query failed: {exc}".encode()

@@ -32,7 +32,7 @@ from rdflib import URIRef, Variable
 from rdflib.query import Result
 
 from kg.engines.backend import ANY, Capabilities, GraphSelection, Quad, Triple
-from kg.engines.limits import budget
+from kg.engines.limits import DEFAULT_TIMEOUT, budget
 from kg.engines.oxigraph_worker import GRAPH, TABLE
 from kg.engines.results import result_from_bytes
 from kg.engines.safety import Prepared, prepare, term_text
@@ -239,7 +239,7 @@ def request(
     method: str = "GET",
     body: bytes | None = None,
     headers: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = MAX_ANSWER,
 ) -> tuple[int, str, bytes]:
     """(status, content type, body) of one HTTP exchange, all of it within ``timeout`` seconds and the body at
@@ -275,7 +275,7 @@ class Endpoint:
     """A SPARQL 1.1 Protocol query endpoint (e.g. Oxigraph's http://host:7878/query)."""
 
     url: str
-    timeout: float = 30.0
+    timeout: float = DEFAULT_TIMEOUT
     default_graphs: tuple[str, ...] = ()
     max_bytes: int = MAX_ANSWER
 
