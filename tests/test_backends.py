@@ -65,6 +65,7 @@ class BackendContract:
         assert isinstance(backend.capabilities, Capabilities)
         assert isinstance(backend.read_only, bool)
 
+    @pytest.mark.slow  # every saved question, or a deliberate 1 s limit
     @pytest.mark.parametrize("saved", saved_queries().values(), ids=lambda q: q.name)
     def test_every_saved_question_answers_as_on_rdflib(self, backend: Backend, ds: Dataset, saved) -> None:
         mine = rows_by_value(ds, saved.text)
@@ -124,6 +125,7 @@ class BackendContract:
         with pytest.raises(QueryError, match="FROM <urn:kg:none>: no such graph"):
             backend.query(prepare(COUNT), graphs=GraphSelection(named=(URIRef("urn:kg:none"),)))
 
+    @pytest.mark.slow  # every saved question, or a deliberate 1 s limit
     def test_a_query_past_its_time_limit_stops(self, backend: Backend) -> None:
         started = time.monotonic()
         with pytest.raises(self.timeout_error, match=self.timeout_message):
@@ -196,6 +198,7 @@ class TestRdflib(BackendContract):
         return None
 
 
+@pytest.mark.slow  # a worker process per backend
 class TestOxigraph(BackendContract):
     @pytest.fixture
     def backend(self, oxigraph_backend: Backend) -> Backend:
@@ -215,6 +218,7 @@ class TestOxigraph(BackendContract):
 
 
 @pytest.mark.oxigraph_server
+@pytest.mark.slow  # a real oxigraph server
 class TestRemote(BackendContract):
     timeout_error = RemoteTimeout
     timeout_message = "no answer within 1 s"

@@ -54,11 +54,13 @@ def test_answer_on_rdflib(ds: Dataset, name: str) -> None:
     assert_same_answer(name, QUESTIONS[name].text, answer_text(rows(run_query(ds, name))), "rdflib")
 
 
+@pytest.mark.slow  # a second engine
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_answer_on_oxigraph(ox_ds: Dataset, name: str) -> None:
     assert_same_answer(name, QUESTIONS[name].text, answer_text(rows(run_query(ox_ds, name, timeout=30))), "oxigraph")
 
 
+@pytest.mark.slow  # a second engine
 @pytest.mark.oxigraph_server
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_answer_on_an_oxigraph_server(oxigraph: str, name: str) -> None:

@@ -78,11 +78,13 @@ def _assert_round_trip(ds: Dataset, fmt: str, scope: Scope | None = None) -> Non
         assert isomorphic(back, union)
 
 
+@pytest.mark.slow  # every format, parsed back
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_round_trip_whole_graph(ds: Dataset, fmt: str) -> None:
     _assert_round_trip(ds, fmt)
 
 
+@pytest.mark.slow  # every format, parsed back
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_round_trip_blank_nodes_lists_default_graph(extra_ds: Dataset, fmt: str) -> None:
     _assert_round_trip(extra_ds, fmt, Scope(with_ontology=False))

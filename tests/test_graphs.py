@@ -238,6 +238,7 @@ def _attribute_counts(g: nx.Graph) -> tuple[int, int, int, int]:
     )
 
 
+@pytest.mark.slow  # every graph format, read back
 @pytest.mark.parametrize("literals", ["attributes", "nodes"])
 @pytest.mark.parametrize("fmt", ["graphml", "gexf", "json"])
 def test_export_round_trips(ds: Dataset, tmp_path: Path, fmt: str, literals: str) -> None:

@@ -27,6 +27,7 @@ def onto() -> Graph:
     return Graph().parse(ROOT / "ontology.ttl", format="turtle")
 
 
+@pytest.mark.slow  # pyLODE renders the whole ontology
 def test_committed_docs_are_current(rendered: dict[str, str]) -> None:
     for name, text in rendered.items():
         committed = (DOCS / name).read_text(encoding="utf-8")
@@ -93,6 +94,7 @@ def test_diagram_escapes_names() -> None:
     assert "<script>" not in svg and "A&lt;b&gt;" in svg and "B&amp;c" in svg
 
 
+@pytest.mark.slow  # pyLODE renders the whole ontology
 def test_write_docs(tmp_path: Path) -> None:
     written = write_docs(tmp_path / "out")
     assert sorted(p.name for p in written) == sorted([PAGE, DIAGRAM])

@@ -102,6 +102,7 @@ def test_export_never_writes_into_the_shipped_questions() -> None:
     assert done.returncode == 2 and "part of the shipped graph" in done.stderr
 
 
+@pytest.mark.slow  # every question over every export
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_pyoxigraph_over_the_exports(stores: dict[str, ox.Store], fmt: str, name: str) -> None:

@@ -27,6 +27,7 @@ COSMOPLAT, CHERY, HAIER = (f"https://w3id.org/qingdao-kg/id/{n}" for n in ("COSM
 NO_IRI = "the answer names no IRI"
 
 
+@pytest.mark.slow  # draws every answer
 @pytest.mark.parametrize("name", sorted(OWN))
 def test_answers_with_iris_draw_linked_pictures(ds: Dataset, name: str) -> None:
     view = query_graph(ds, run_query(ds, OWN[name], timeout=60))
@@ -49,6 +50,7 @@ def test_records_are_linked_to_what_they_are_about(ds: Dataset) -> None:
     assert {"holder", "post in"} <= {d["label"] for *_, d in posts.edges(data=True)}
 
 
+@pytest.mark.slow  # draws every answer
 def test_cosmoplat_chery_haier_are_connected(ds: Dataset) -> None:
     view = query_graph(ds, run_query(ds, SAVED["cosmoplat-chery-haier"], timeout=60))
     (together,) = [c for c in components(view) if COSMOPLAT in c]

@@ -424,6 +424,7 @@ def spell(root: Path, shipped: str, how: str, scratch: Path) -> Path | str:
     return root / Path(*parts[:-1], parts[-1].swapcase())  # another spelling, the same file where case is folded
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 @SETTINGS
 @given(data=st.data(), how=st.sampled_from(SPELLINGS))
 def test_no_spelling_of_a_shipped_file_is_written(in_project: Path, data, how: str) -> None:
@@ -633,6 +634,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["graph.nt"]
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 def test_docs_refuse_a_file_linked_to_the_shipped_graph(in_project: Path, tmp_path: Path) -> None:
     from kg.publish.docs import PAGE, write_docs
 

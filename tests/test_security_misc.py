@@ -285,6 +285,7 @@ def test_the_real_page_reads_and_loads_nothing(browser, listener, tmp_path: Path
     assert seen["title"] == "Qingdao Industrial Knowledge Graph Ontology"
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 def test_an_unreadable_or_titleless_ontology_is_one_line(tmp_path: Path) -> None:
     broken = tmp_path / "broken.ttl"
     broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b", encoding="utf-8")
@@ -326,6 +327,7 @@ hostile_text = st.text(
 )
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 @settings(max_examples=200, deadline=None)
 @given(label=hostile_text, other=hostile_text)
 def test_tables_show_control_characters_as_escapes(label: str, other: str) -> None:
@@ -620,6 +622,7 @@ damage = st.one_of(
 )
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=damage, cut=st.integers(min_value=0, max_value=10_000))
 def test_damaged_entries_are_ignored_and_rewritten(cache: Path, tmp_path: Path, data: bytes, cut: int) -> None:
@@ -818,6 +821,7 @@ _urls = st.one_of(
 )
 
 
+@pytest.mark.slow  # subprocesses or generated examples
 @settings(max_examples=150, deadline=None)
 @given(url=_urls)
 def test_any_url_gives_a_one_line_error(url: str) -> None:

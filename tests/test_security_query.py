@@ -340,6 +340,7 @@ def test_nested_deadlines_keep_the_tighter_and_rearm_the_outer() -> None:
     assert time.monotonic() - started < 2
 
 
+@pytest.mark.slow  # generated examples on both engines
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "-1", "1e400"])
 def test_time_limits_must_be_finite_and_positive(value: str) -> None:
     proc = _kg("query", "--timeout", value, "ASK { ?s ?p ?o }")
@@ -359,6 +360,7 @@ def test_time_limits_must_be_finite_and_positive(value: str) -> None:
         "SELECT * WHERE {{ ?s {path} ?o }}",
     ],
 )
+@pytest.mark.slow  # generated examples on both engines
 @pytest.mark.parametrize("depth", [MAX_NESTING - 4, MAX_NESTING + 1, 5000])
 def test_deep_nesting_is_answered_or_refused_clearly_on_both_engines(
     ds: Dataset, ox_ds: Dataset, shape: str, depth: int

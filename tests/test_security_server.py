@@ -39,7 +39,7 @@ from kg.engines.limits import MiB
 from kg.serve.http import SparqlServer, escape
 from kg.serve.pool import QueryPool
 
-pytestmark = pytest.mark.server
+pytestmark = [pytest.mark.server, pytest.mark.slow]  # each test starts a server
 
 MEMORY = 256 * MiB
 DEADLINE = 2.0  # the in-process server's request deadline (the default is 10 s)

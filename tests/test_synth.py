@@ -19,6 +19,8 @@ import pytest
 from helpers import ROOT, rows_by_value
 from rdflib import Graph
 
+pytestmark = pytest.mark.slow  # generates corpora
+
 SCRIPT = ROOT / "benchmarks" / "synth.py"
 SIZE = 10_000
 SYNTHETIC_SOURCE = re.compile(r"\ba\d{5}\b")
