@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import sys
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 import click
 
@@ -448,6 +449,20 @@ def _log_to_stderr() -> None:
         logger.addHandler(handler)
 
 
+class _Printable(io.TextIOBase):
+    """A text stream that writes through to ``stream`` with control characters made visible: click writes a usage
+    error's message itself, and that message quotes what the user typed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(printable(text))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def main() -> None:
     """Console entry point: user errors become one line on stderr and exit code 2, not a traceback."""
     _log_to_stderr()
@@ -460,8 +475,8 @@ def main() -> None:
         click.echo("aborted", err=True)
         sys.exit(130)
     except click.ClickException as exc:
-        exc.message = printable(exc.message)
-        exc.show()
+        # typeshed does not count io.TextIOBase as an IO[str]; click only calls write and flush
+        exc.show(file=cast("TextIO", _Printable(sys.stderr)))  # the message quotes user input
         sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
