@@ -14,6 +14,8 @@ import click
 
 from kg.cli import export as cli_export
 from kg.cli import graph as cli_graph
+from kg.cli import ingest as cli_ingest
+from kg.cli import review as cli_review
 from kg.cli import serve as cli_serve
 from kg.cli.options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError, MemoryLimitExceeded, QueryError
@@ -55,16 +57,19 @@ def cli(verbose: bool) -> None:
 
 @cli.command()
 @click.option("--no-reasoner", is_flag=True, help="Skip HermiT's OWL 2 DL and consistency check (it needs Java).")
+@click.option("--drafts", is_flag=True, help="Also check the drafts in data/drafts/ as the graphs they would join.")
 @limit_options
 @DATA_OPTION
-def validate(no_reasoner: bool, timeout: float | None, memory_limit: str | None, data: tuple[Path, ...]) -> None:
+def validate(
+    no_reasoner: bool, drafts: bool, timeout: float | None, memory_limit: str | None, data: tuple[Path, ...]
+) -> None:
     """Check every file parses, the SHACL shapes hold, the project's own checks pass and (with Java) HermiT finds
     the ontology and data OWL 2 DL, consistent and without unsatisfiable classes."""
     from kg.engines.limits import limited
     from kg.quality.shacl import validate as run_validation
 
     with limited(*resolve_limits(timeout, memory_limit)):
-        report = run_validation(data, reasoner=not no_reasoner)
+        report = run_validation(data, reasoner=not no_reasoner, drafts=drafts)
     for note in report.notes:
         click.echo(f"note: {printable(note)}", err=True)
     if report.ok:
@@ -435,6 +440,8 @@ def _showcase(data: tuple[Path, ...], engine: str | None, store: Path | None) ->
 
 cli_export.register(cli)
 cli_graph.register(cli)
+cli_review.register(cli)
+cli_ingest.register(cli)
 cli_serve.register(cli)
 
 

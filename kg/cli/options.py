@@ -38,16 +38,39 @@ _STORE = click.option(
 )
 
 
+_DRAFTS_KEY = "kg.with_drafts"
+
+
+def _remember_drafts(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    ctx.meta[_DRAFTS_KEY] = value
+
+
+# Kept in the context rather than passed to every command function: only open_dataset needs it.
+_WITH_DRAFTS = click.option(
+    "--with-drafts",
+    is_flag=True,
+    expose_value=False,
+    callback=_remember_drafts,
+    help="Also load the drafts `kg ingest` wrote to data/drafts/ (not reviewed; not part of the shipped graph).",
+)
+
+
+def with_drafts() -> bool:
+    """Whether the running command was given --with-drafts."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get(_DRAFTS_KEY))
+
+
 def dataset_options(command: Callable) -> Callable:
-    """--data, --engine and --store: what a querying command opens (see kg.dataset.spec.resolve_spec)."""
-    return DATA_OPTION(_ENGINE(_STORE(command)))
+    """--data, --with-drafts, --engine and --store: what a querying command opens (kg.dataset.spec.resolve_spec)."""
+    return DATA_OPTION(_WITH_DRAFTS(_ENGINE(_STORE(command))))
 
 
 def open_dataset(data: tuple[Path, ...], engine: str | None, store: Path | None) -> Dataset:
-    """The dataset the options name (rdflib or Oxigraph, files or store)."""
+    """The dataset the options name (rdflib or Oxigraph, files or store, with or without the drafts)."""
     from kg.dataset.spec import resolve_spec
 
-    return resolve_spec(data, engine, store).open()
+    return resolve_spec(data, engine, store, drafts=with_drafts()).open()
 
 
 _TIMEOUT = click.option(

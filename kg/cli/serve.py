@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli.options import dataset_options
+from kg.cli.options import dataset_options, with_drafts
 from kg.engines.limits import DEFAULT_TIMEOUT
 from kg.errors import KGError
 
@@ -102,7 +102,7 @@ def serve(
     from kg.serve.pool import QueryPool
 
     check_timeout(timeout)  # a number, but not inf or nan
-    spec = resolve_spec(data, engine, store)
+    spec = resolve_spec(data, engine, store, drafts=with_drafts())
     pool = QueryPool(
         spec, size=workers, timeout=timeout, max_rows=max_rows, memory_limit=memory_limit, give_up_after=give_up_after
     )

@@ -13,6 +13,8 @@ from kg.errors import InputError
 from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, ONTOLOGY_IRI, article_iri
 
 ARTICLE_FILE = re.compile(r"^(a\d{3,})\.ttl$")
+#: A draft's parts in data/drafts/: the article graph, its new entities and aliases, the curators' readings.
+DRAFT_FILE = re.compile(r"^(a\d{3,})(?:\.(entities|curated))?\.ttl$")
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -41,7 +43,7 @@ class Source:
 
     path: Path
     graph: URIRef
-    kind: str  # ontology | entities | article | curated
+    kind: str  # ontology | entities | article | curated | draft
 
 
 def shipped_sources(root: Path | None = None) -> list[Source]:
@@ -62,6 +64,28 @@ def shipped_sources(root: Path | None = None) -> list[Source]:
             raise InputError(
                 f"{path}: unexpected file in data/triples (expected entities.ttl, curated.ttl or aNNN.ttl)"
             )
+    return sources
+
+
+def drafts_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "data" / "drafts"
+
+
+def draft_sources(root: Path | None = None, only: str | None = None) -> list[Source]:
+    """The files of every draft in data/drafts (or of draft ``only``), each into the graph it joins when accepted:
+    ``aNNN.ttl`` its article graph, ``aNNN.entities.ttl`` the entities graph, ``aNNN.curated.ttl`` the curated
+    graph. Drafts are never part of the shipped graph; ``--with-drafts`` and ``kg validate --drafts`` add them."""
+    folder = drafts_dir(root)
+    if not folder.is_dir():
+        return []
+    sources = []
+    for path in sorted(folder.iterdir()):
+        m = DRAFT_FILE.match(path.name)
+        if m is None or (only is not None and m.group(1) != only):
+            continue
+        part = m.group(2)
+        graph = {"entities": ENTITIES_GRAPH, "curated": CURATED_GRAPH}.get(part or "", article_iri(m.group(1)))
+        sources.append(Source(path, graph, "draft"))
     return sources
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from rdflib import Dataset
 
 from kg.dataset.load import load_dataset
+from kg.dataset.paths import draft_sources, shipped_sources
 from kg.dataset.store import open_store
 from kg.engines import ENGINES
 from kg.engines.registry import engine_named, store_engine
@@ -52,20 +53,24 @@ class DatasetSpec:
     data: tuple[Path, ...] = ()
     engine: str = ENGINES[0]
     store: Path | None = None
+    drafts: bool = False
 
     def open(self) -> Dataset:
         """The dataset: parsed from the files, or read from the store (refreshed first if a source changed).
         What its engine can do, callers ask its backend (kg.engines.registry.backend_of)."""
         if self.store is not None:
             return open_store(self.store, self.data)
-        return load_dataset(self.data, engine=self.engine)
+        sources = [*shipped_sources(), *draft_sources()] if self.drafts else None
+        return load_dataset(self.data, sources=sources, engine=self.engine)
 
 
-def resolve_spec(data: Iterable[Path] = (), engine: str | None = None, store: Path | str | None = None) -> DatasetSpec:
+def resolve_spec(
+    data: Iterable[Path] = (), engine: str | None = None, store: Path | str | None = None, drafts: bool = False
+) -> DatasetSpec:
     """The dataset a command should open, from its options and the configured defaults.
 
     A store is held by the engine that can hold one (kg.engines.registry.store_engine), so ``--store``
-    alone implies that engine.
+    alone implies that engine. ``drafts`` adds the drafts in data/drafts (a store holds only the shipped graph).
     """
     engine = engine or configured("engine")
     if engine is not None:
@@ -73,4 +78,8 @@ def resolve_spec(data: Iterable[Path] = (), engine: str | None = None, store: Pa
     store = store or configured("store")
     if store is not None:
         engine = store_engine(engine)
-    return DatasetSpec(tuple(Path(p) for p in data), engine or ENGINES[0], Path(store) if store is not None else None)
+    if store is not None and drafts:
+        raise InputError("--with-drafts reads the draft files; it cannot be combined with an on-disk store (--store)")
+    return DatasetSpec(
+        tuple(Path(p) for p in data), engine or ENGINES[0], Path(store) if store is not None else None, drafts
+    )

@@ -252,7 +252,7 @@ def _bare_keeps(literal: Literal) -> bool:
     return True
 
 
-class _LexicalTurtle(TurtleSerializer):
+class LexicalTurtle(TurtleSerializer):
     """rdflib's Turtle writer, but every literal written as its very lexical form.
 
     rdflib writes numbers and booleans bare from their *value* ("1.0E0"^^xsd:double as 1e+00, "01"^^xsd:integer
@@ -321,7 +321,7 @@ def _reads_back(quoted: str, lexical: str) -> bool:
     return quad.object.value == lexical
 
 
-class _SortedTrigSerializer(TrigSerializer, _LexicalTurtle):
+class _SortedTrigSerializer(TrigSerializer, LexicalTurtle):
     """rdflib's TriG writer orders subjects within a graph but takes graphs in set order; sort them too."""
 
     def __init__(self, store: Dataset):
@@ -329,9 +329,10 @@ class _SortedTrigSerializer(TrigSerializer, _LexicalTurtle):
         self.contexts.sort(key=lambda g: (g.identifier != self.default_context, str(g.identifier)))
 
 
-def _turtle(graph: Graph) -> str:
+def lexical_turtle(graph: Graph) -> str:
+    """Turtle of ``graph`` with every literal in its own lexical form (see LexicalTurtle)."""
     buffer = BytesIO()
-    _LexicalTurtle(graph).serialize(buffer, encoding="utf-8")
+    LexicalTurtle(graph).serialize(buffer, encoding="utf-8")
     return buffer.getvalue().decode("utf-8")
 
 
@@ -509,7 +510,7 @@ def _write(quads: list[Quad], statements: list[ox.Quad], fmt: str) -> str:
     """``quads`` (blank nodes already labelled canonically; ``statements`` as Oxigraph holds them) in ``fmt``,
     in a stable order."""
     if fmt == "turtle":  # rdflib's Turtle writer sorts subjects, predicates and objects itself
-        return _turtle(_union(quads))
+        return lexical_turtle(_union(quads))
     if fmt in ("nt", "nquads"):  # Oxigraph's writer: rdflib's leaves control characters raw, which its reader refuses
         written = ox.serialize(statements, format=OXIGRAPH_FORMATS[fmt])
         assert written is not None  # given no output, pyoxigraph returns the bytes

@@ -18,7 +18,7 @@ from kg.dataset.resolve import curie
 from kg.quality.fidelity import FIDELITY_CHECKS
 from kg.quality.findings import Finding, article_graphs, curie_or, normalise_space
 from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ENTITIES_GRAPH, ONTOLOGY_IRI, QDO, STANDARD_VOCABULARIES
-from kg.vocab.terms import RECORD_CLASSES
+from kg.vocab.terms import DRAFT_MARKS, RECORD_CLASSES
 
 DECLARATION_TYPES = (
     OWL.Class,
@@ -202,6 +202,20 @@ def check_curated_separate(ds: Dataset, root: Path) -> Iterator[Finding]:
                 )
 
 
+def check_draft_marks(ds: Dataset, root: Path) -> Iterator[Finding]:
+    """Only a draft's own article graph (its text still in data/drafts/) carries draft marks and entity proposals:
+    accepted data says what an article states, not which rule guessed it."""
+    for g in ds.graphs():
+        source = next((str(f) for f in g.objects(g.identifier, QDO.sourceFile)), "")
+        if source.startswith("data/drafts/"):
+            continue
+        marked = {s for p in DRAFT_MARKS for s in g.subjects(p, None)} | set(g.subjects(RDF.type, QDO.EntityProposal))
+        for node in sorted(marked, key=str):
+            yield Finding(
+                "drafts", curie_or(node), f"draft marks in {curie(g.identifier)}: review the draft (kg review)"
+            )
+
+
 CHECKS: dict[str, Callable[[Dataset, Path], Iterator[Finding]]] = {
     "evidence": check_evidence,
     "backing": check_backing,
@@ -209,6 +223,7 @@ CHECKS: dict[str, Callable[[Dataset, Path], Iterator[Finding]]] = {
     "references": check_references,
     "entities": check_entities_file,
     "curated": check_curated_separate,
+    "drafts": check_draft_marks,
 }
 
 

@@ -11,7 +11,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import RDF
 
 from kg.dataset.load import expand_paths, parse_into
-from kg.dataset.paths import project_root, shapes_path, shipped_sources
+from kg.dataset.paths import draft_sources, project_root, shapes_path, shipped_sources
 from kg.dataset.resolve import curie
 from kg.engines.rdflib import new_dataset
 from kg.errors import InputError
@@ -63,13 +63,16 @@ def shacl_findings(ds: Dataset, shapes: Path) -> list[Finding]:
     return sorted(out, key=lambda f: (f.where, f.message))
 
 
-def validate(extra: Iterable[str | Path] = (), root: Path | None = None, reasoner: bool = True) -> Report:
+def validate(
+    extra: Iterable[str | Path] = (), root: Path | None = None, reasoner: bool = True, drafts: bool = False
+) -> Report:
     """Load every file (collecting every parse error, not just the first), then run SHACL, the checks and,
-    unless ``reasoner`` is False, HermiT's OWL 2 DL check."""
+    unless ``reasoner`` is False, HermiT's OWL 2 DL check. ``drafts`` adds the drafts in data/drafts/ as the
+    graphs they would join, so a draft is checked exactly as its accepted form will be."""
     root = root or project_root()
     report = Report()
     ds = new_dataset()
-    sources = shipped_sources(root)
+    sources = shipped_sources(root) + (draft_sources(root) if drafts else [])
     extra_paths = expand_paths(extra)
     for src in sources:
         try:

@@ -15,4 +15,8 @@ LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 #: Every name a node can be found by: its labels, aliases and hidden (search-only) labels.
 NAME_PROPERTIES = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel, RDFS.label)
 #: Records: nodes that carry their own qdo:evidence instead of being reified statements.
-RECORD_CLASSES = frozenset({QDO.Observation, QDO.DerivedObservation, QDO.Target, QDO.PostHolding, QDO.RecognitionAward})
+RECORD_CLASSES = frozenset(
+    {QDO.Observation, QDO.DerivedObservation, QDO.Target, QDO.PostHolding, QDO.RecognitionAward, QDO.EntityProposal}
+)
+#: Marks only drafts carry (data/drafts/): `kg review` strips them from what it accepts.
+DRAFT_MARKS = (QDO.draftRule, QDO.confidence)
