@@ -119,6 +119,44 @@ def test_unknown_names_are_proposed_with_a_class(vocabulary: Vocabulary) -> None
     assert new.get("Qingdao Ocean Bureau") == QDO.GovernmentBody
 
 
+def test_enumerations_propose_their_unknown_items_with_their_siblings_class(vocabulary: Vocabulary) -> None:
+    text = read_text(
+        "A title\n\nQingdao has gathered leading enterprises such as Haier, Hisense, Bluewave, Seastar and "
+        "Kelpco, in the fields of home appliances.\n"
+    )
+    new = {m.label: m.cls for m in Linker(vocabulary).link(text) if m.new}
+    assert {new.get(n) for n in ("Bluewave", "Seastar", "Kelpco")} == {QDO.Enterprise}
+
+
+def test_a_headless_list_takes_the_class_its_sentence_names(vocabulary: Vocabulary) -> None:
+    text = read_text(
+        "A title\n\nMarine robots, tidal power, deep-sea mining and blue biomedicine have been listed as key "
+        "industries of the coast.\n"
+    )
+    new = {m.label: m.cls for m in Linker(vocabulary).link(text) if m.new}
+    assert new.get("Tidal power") == QDO.Industry and new.get("Marine robots") == QDO.Industry
+
+
+def test_descriptive_names_credits_and_sources_are_proposed(vocabulary: Vocabulary) -> None:
+    text = read_text(
+        "A title\n\nThe city will support the construction of Qingdao marine robotics industrial park. "
+        "[Photo/Harbour Herald]\n\nSource: Ocean Desk\n"
+    )
+    new = {m.label: m.cls for m in Linker(vocabulary).link(text) if m.new}
+    assert new.get("Qingdao marine robotics industrial park") == QDO.IndustrialPark
+    assert new.get("Harbour Herald") == QDO.MediaOrganization
+    assert new.get("Ocean Desk") == QDO.MediaOrganization
+
+
+def test_dates_without_a_year_are_read_by_the_curators_from_the_article_date(ds: Dataset) -> None:
+    vocabulary = Vocabulary.from_dataset(ds)
+    raw = "Expo news\n\nUpdated : 2024-05-06\n\nOn April 12, the 2024 East Asia Ocean Expo was held in Qingdao.\n"
+    draft = draft_article(raw, vocabulary, "a005", prune=False)
+    readings = {str(o) for o in draft.graphs.curated.objects(None, QDO.date)}
+    assert readings == {"2024-04-12"}
+    assert any("On April 12" in str(r) for r in draft.graphs.curated.objects(None, QDO.rationale))
+
+
 def test_rules_name_no_entity_from_the_data(ds: Dataset) -> None:
     """The gazetteer comes from the graph: no string in kg/ingest's code is the name of an entity in the data."""
     names = {
@@ -198,6 +236,7 @@ def test_ingest_writes_a_draft_that_validates_and_is_loaded_only_on_request(
         (NEW_ARTICLE.encode(), ("--id", "a1"), "not an article id"),
         (NEW_ARTICLE.encode(), ("--date", "2024-13-45"), "not a date"),
         (NEW_ARTICLE.encode(), ("--id", "a004"), "already an article"),
+        (b"x" * 2_000_001, (), "is not one article"),
     ],
 )
 def test_ingest_refuses_bad_input_clearly(

@@ -22,6 +22,11 @@ from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Vocabulary
 from kg.vocab.namespaces import QDO
 
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12, "hundred million": 10**8}
 _WORD_NUMBERS = (
     "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|"
@@ -45,42 +50,9 @@ _TARGET_WORDS = re.compile(
     re.IGNORECASE,
 )
 _ENUMERATION = re.compile(r"^\s*(?:first|second|third|fourth|fifth|firstly|secondly|thirdly|finally)\b,", re.I)
-_STOPWORDS = set(
-    [
-        "the",
-        "of",
-        "in",
-        "and",
-        "a",
-        "an",
-        "to",
-        "for",
-        "by",
-        "with",
-        "its",
-        "their",
-        "has",
-        "have",
-        "had",
-        "been",
-        "is",
-        "are",
-        "was",
-        "were",
-        "as",
-        "at",
-        "on",
-        "from",
-        "that",
-        "this",
-        "which",
-        "it",
-        "city",
-        "city's",
-        "all",
-        "both",
-        "than",
-    ]
+_STOPWORDS = _wordset(
+    "the of in and a an to for by with its their has have "
+    "had been is are was were as at on from that this which it city city's all both than"
 )
 
 
@@ -377,12 +349,39 @@ def _window(fig: Figure) -> str:
 
 
 def _indicator_label(fig: Figure, window: str) -> str:
-    words = re.findall(r"[\w'-]+", window)
-    while words and words[0].casefold() in _STOPWORDS | {"according", "statistics", "show"}:
+    """A label for a new indicator: what the words before the number measure ("the added value of the marine
+    economy"), or, for a count, the things after it, without the verbs that carry the number to it."""
+    if fig.unit == QDO.Count:
+        after = fig.clause[fig.end - fig.sentence.text.find(fig.clause) :]
+        things = re.match(r"\s*((?:[a-z][\w-]*\s*){1,6})", after)
+        phrase = _trim(things.group(1) if things else window)
+        return f"Number of {phrase}" if phrase else "Number of things counted"
+    phrase = _trim(re.split(r",\s", window)[-1]) or _trim(window)
+    kind = next(iter(_measure_words(window) - _measure_words(phrase) - {"number", "rank"}), "")
+    label = f"{phrase}, {kind}" if kind and phrase else phrase or f"Figure ({kind or 'unnamed'})"
+    return label[:1].upper() + label[1:]
+
+
+#: Words that carry a number to what it measures ("grew by", "accounted for", "shall reach"), trimmed from labels.
+_CARRIERS = _wordset(
+    "to by of at for from in on with as reach reached reaches raise raising increase increased increases rose "
+    "rise grew grow growth account accounts accounted accounting is was were are be been shall will would remain "
+    "remains hit exceeded exceeding more than nearly almost up over above the a an and which that has have "
+    "had strives strive striving has been total totalling share proportion"
+)
+
+
+def _trim(text: str) -> str:
+    """Drop carrier words at both ends, a leading period phrase, and what stands before "of the" when it is one."""
+    text = re.sub(
+        r"^(?:in\s+\d{4}|last\s+year|this\s+year|so\s+far|in\s+the\s+past\s+year)\b[,\s]*", "", text.strip(), flags=re.I
+    )
+    words = re.findall(r"[\w'’-]+", text)
+    while words and words[-1].casefold() in _CARRIERS:
+        words.pop()
+    while words and words[0].casefold() in _CARRIERS | {"according", "statistics", "show", "data"}:
         words.pop(0)
-    phrase = " ".join(words[-10:]) or "figure"
-    prefix = "Number of " if fig.unit == QDO.Count else ""
-    return (prefix + phrase)[:1].upper() + (prefix + phrase)[1:]
+    return " ".join(words[-10:])
 
 
 def _mask_dates(clause: str) -> str:

@@ -57,7 +57,9 @@ _PERSON = re.compile(
     rf"(?=,\s+(?:the\s+)?(?:(?:deputy|vice|executive|party|general)\s+)*(?:{'|'.join(POST_WORDS)})\b)"
 )
 _HONORED = re.compile(rf"\b(?P<hon>{_HONORIFIC})\s+(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+){{1,2}})\b")
-_CREDIT = re.compile(r"\[(?:Photo|Image|Video)\s*/\s*(?P<name>[^\]\[/]{2,60})\]")
+_CREDIT = re.compile(
+    r"\[(?:Photo|Image|Video)\s*/\s*(?P<name>[^\]\[/]{2,60})\]|^\s*Source:\s*(?P<source>[A-Z][^\n:]{1,60}?)\s*$"
+)
 _FOUNDED = re.compile(
     r"\b(?:set\s+up|established|formed|founded|launched)\s+(?:a|an|the)\s+(?P<name>(?:[a-z][\w-]*\s+){0,5}[a-z][\w-]*)"
 )
@@ -78,6 +80,9 @@ _INTRO = re.compile(r"^.*\b(?:such\s+as|like|including|represented\s+by|as\s+wel
 _ITEM_WORDS = 5
 #: An enumeration with no known item is read only when it is this long and says what its items are.
 _HEADLESS_ITEMS = 4
+_AUXILIARY = re.compile(r"\s+(?:have|has|had|are|is|were|was|will|shall|can|could|would|should)\b")
+#: How many lower-case words a capitalised name may go on with before its head noun.
+_DESCRIPTIVE_WORDS = 5
 #: The confidence of a name proposed only for being capitalised: any better reading replaces it.
 _GENERIC = 0.3
 _QUOTED = re.compile(r"[\"“](?P<q>[^\"“”]{8,200})[\"”]")
@@ -151,6 +156,17 @@ class Linker:
         return alternation(list(exact)), alternation(list(loose), re.IGNORECASE), exact, loose
 
     @cached_property
+    def _descriptive_heads(self) -> frozenset[str]:
+        """Head nouns a name may end in after lower-case words: those of organisations, places, facilities and
+        instruments (not of concepts, whose names are lower case anyway)."""
+        concepts = set(_CONCEPTS)
+        return frozenset(
+            word
+            for word, cls in self.vocabulary.heads.items()
+            if " " not in word and not set(self.vocabulary.subclasses.get(cls, {cls})) & concepts
+        )
+
+    @cached_property
     def _fuzzy_choices(self) -> dict[str, Entity]:
         named: dict[str, Entity] = {}
         for name, entity, ci in self._names:
@@ -174,12 +190,18 @@ class Linker:
             found.append(self._mention(sentence, m.start(), m.end(), by_loose[m.group().casefold()], "exact", 0.85))
         kept = _without_overlaps(found)
         kept = _without_overlaps(kept + self._people(sentence, kept))
-        kept = _without_overlaps(kept + self._credits(sentence, kept))
+        kept = _without_overlaps(self._credits(sentence, kept) + kept)
         for m in _QUOTED.finditer(sentence.text):
             proposal = self._quoted(sentence, m.start("q"), m.end("q"))
             if proposal is not None and not _covered(kept, sentence, m.start("q"), m.end("q")):
                 kept = _without_overlaps([proposal, *kept])
-        for start, end in _runs(sentence.text):
+        for start, end, capitals in _runs(sentence.text, self._descriptive_heads):
+            if end > capitals and any(
+                m.iri is not None and any(self.vocabulary.is_a(m.iri, c) for c in _CONCEPTS)
+                for m in kept
+                if m.start < sentence.start + capitals and sentence.start + start < m.end
+            ):
+                end = capitals  # "industrial Internet platforms": a concept's name, not the start of a new one
             if _covered(kept, sentence, start, end):
                 continue
             headed = self._head_class(sentence.text[start:end].split()) is not None
@@ -187,7 +209,7 @@ class Linker:
             if garbled is not None:
                 kept = _without_overlaps([*kept, garbled])
                 continue
-            proposal = self._proposal(sentence, start, end, kept)
+            proposal = self._proposal(sentence, start, end, kept, widen=end == capitals)
             if proposal is not None:
                 kept = _without_overlaps([proposal, *kept])
         kept = _without_overlaps(self._founded(sentence, kept) + kept)
@@ -215,15 +237,13 @@ class Linker:
                 for s, e in run
                 if m.start - sentence.start == s and m.end - sentence.start == e and m.confidence > _GENERIC
             ]
-            classes = [c for c in map(self._class_of, siblings) if c is not None]
+            intro = self._intro_class(sentence.text[: run[0][0]])
+            classes = [intro] if intro is not None else [c for c in map(self._class_of, siblings) if c is not None]
             if not classes and len(run) >= _HEADLESS_ITEMS:
                 classes = [c for c in [self._concept_after(sentence.text[run[-1][1] :])] if c is not None]
             if not classes:
                 continue
             cls = max(set(classes), key=classes.count)
-            intro = self._intro_class(sentence.text[: run[0][0]])
-            if intro is not None:
-                classes = [intro]
             for s, e in run:
                 overlapping = [m for m in known if m.start < sentence.start + e and sentence.start + s < m.end]
                 shorter_concept = [
@@ -321,17 +341,19 @@ class Linker:
         return out
 
     def _credits(self, sentence: Sentence, known: list[Mention]) -> list[Mention]:
-        """The source of a photo ("[Photo/Some News]"): a media organisation."""
+        """The source of a photo ("[Photo/Some News]"), or of a press release ("Source: …"): an organisation that
+        publishes."""
         out = []
         for m in _CREDIT.finditer(sentence.text):
-            if _covered(known, sentence, m.start("name"), m.end("name"), partly=True):
+            group = "name" if m.group("name") else "source"
+            if _covered(known, sentence, m.start(group), m.end(group)):
                 continue
-            name = m.group("name")
+            name = m.group(group)
             out.append(
                 Mention(
                     name,
-                    sentence.start + m.start("name"),
-                    sentence.start + m.end("name"),
+                    sentence.start + m.start(group),
+                    sentence.start + m.end(group),
                     sentence,
                     None,
                     "new",
@@ -397,7 +419,9 @@ class Linker:
             return heads[two]
         return heads.get(words[-1].casefold()) or heads.get(singular(words[-1]))
 
-    def _proposal(self, sentence: Sentence, start: int, end: int, known: list[Mention]) -> Mention | None:
+    def _proposal(
+        self, sentence: Sentence, start: int, end: int, known: list[Mention], widen: bool = True
+    ) -> Mention | None:
         """A run of capitalised words the graph does not know: a new entity when its head noun names a class,
         or, with less confidence, an organisation when it is a multi-word name."""
         joined = re.search(r"\s+and\s+", sentence.text[start:end])
@@ -426,7 +450,8 @@ class Linker:
                     0.8,
                 )
         if cls is not None:
-            start, end = _widen(sentence.text, start, end)
+            if widen:
+                start, end = _widen(sentence.text, start, end)
             label = _clean_label(sentence.text[start:end])
             return Mention(label, sentence.start + start, sentence.start + end, sentence, None, "new", 0.6, cls, label)
         inside = [m for m in known if sentence.start + start <= m.start and m.end <= sentence.start + end]
@@ -455,7 +480,7 @@ class Linker:
         instruments = [c for c in heads if QDO.PolicyInstrument in self.vocabulary.subclasses.get(c, {c})]
         if not heads:
             return None
-        cls = (instruments or heads)[0]
+        cls = (instruments or heads)[-1]
         label = _clean_label(inner)
         return Mention(label, sentence.start + start, sentence.start + end, sentence, None, "new", 0.7, cls, label)
 
@@ -465,18 +490,25 @@ def _enumerations(text: str) -> list[list[tuple[int, int]]]:
     five words, after the words that introduce a list ("such as …")."""
     items: list[tuple[int, int] | None] = []
     start = 0
+    last = False  # the item after "and" ends the list
     for sep in [*_SEPARATOR.finditer(text), None]:
         end = sep.start() if sep is not None else len(text)
         piece = text[start:end]
         intro = _INTRO.match(piece)
         s = start + (intro.end() if intro else 0)
         body = re.sub(r"[\s.]*(?:\betc\b[\s.]*)?$", "", text[s:end])
+        if last and (verb := _AUXILIARY.search(body)):
+            body = body[: verb.start()]  # "… and z have been listed as …": the last item ends at its verb
         lead = len(body) - len(body.lstrip())
         words = body.split()
-        short = 0 < len(words) <= _ITEM_WORDS and not any(c.isdigit() for c in body)
+        short = 0 < len(words) <= _ITEM_WORDS and not re.search(r"\b\d+(?:[.,]\d+)*\b", body)
         if intro:
             items.append(None)  # "… such as A": a list starts here, whatever came before
+            last = False
         items.append((s + lead, s + len(body)) if short else None)
+        if last:
+            items.append(None)
+        last = sep is not None and re.search(r"\b(?:and|or)\s*$", sep.group()) is not None
         if sep is not None:
             start = sep.end()
     runs: list[list[tuple[int, int]]] = []
@@ -491,15 +523,30 @@ def _enumerations(text: str) -> list[list[tuple[int, int]]]:
     return runs
 
 
-def _runs(text: str) -> list[tuple[int, int]]:
+def _lower_tail(text: str, words: list[_Token], j: int) -> list[_Token]:
+    """The lower-case words right after word ``j``, separated by spaces only, up to a stop word or connector."""
+    tail: list[_Token] = []
+    previous = words[j]
+    for w in words[j + 1 : j + 1 + _DESCRIPTIVE_WORDS]:
+        word = w.group()
+        if not word.islower() or word in _STOP | _CONNECTORS or text[previous.end() : w.start()].strip():
+            break
+        tail.append(w)
+        previous = w
+    return tail
+
+
+def _runs(text: str, heads: frozenset[str] = frozenset()) -> list[tuple[int, int, int]]:
     """Spans of capitalised words, joined by connectors ("of", "and" …); a lone word opening a sentence is not
-    one (it is capitalised by grammar)."""
+    one (it is capitalised by grammar). A run goes on over up to five lower-case words that end in one of
+    ``heads`` ("Example Municipal People's government", "Example marine robotics industrial park"): each run is
+    (start, end, end of its capitalised words)."""
     words = [_Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
-    runs: list[tuple[int, int]] = []
+    runs: list[tuple[int, int, int]] = []
     i = 0
     while i < len(words):
         w = words[i].group()
-        if not (w[:1].isupper() or (w[:1].isdigit() and len(w) == 4)):
+        if not (w[:1].isupper() or re.fullmatch(r"(?:19|20)\d\d", w)):
             i += 1
             continue
         j = i
@@ -516,13 +563,18 @@ def _runs(text: str) -> list[tuple[int, int]]:
                 j += 2
             else:
                 break
+        capitals = words[j].end()
+        tail = _lower_tail(text, words, j)
+        ends = [k for k, w in enumerate(tail) if singular(w.group()) in heads]
+        if ends:
+            j += ends[-1] + 1
         while i < j and words[i].group().casefold() in POST_WORDS and words[i + 1].group() in _CONNECTORS:
             i += 2  # "Secretary of Municipal Party Committee": the post is not part of the body's name
         while i < j and words[i].group().casefold() in _LEADING:
             i += 1  # "At the Example Super Factory": a capitalised preposition opening the sentence
         start, end = words[i].start(), words[j].end()
         if not (i == 0 and j == 0) and not text[start:end].isdigit() and not re.search(r"[_/]|\w\.\w", text[start:end]):
-            runs.append((start, end))
+            runs.append((start, end, min(capitals, end)))
         i = j + 1
     return runs
 

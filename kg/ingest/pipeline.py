@@ -38,6 +38,8 @@ from kg.vocab.namespaces import CURATED_GRAPH, ENTITIES_GRAPH, QDO, article_iri
 from kg.vocab.terms import RECORD_CLASSES
 
 SHORT_ID = re.compile(r"^a\d{3,}$")
+#: The largest file `kg ingest` reads: a long report is some 100 kB of text; more is a corpus, not an article.
+MAX_ARTICLE_BYTES = 2_000_000
 #: How often validation may prune the draft before giving up (each pass drops what the last one found).
 _PRUNE_PASSES = 4
 
@@ -252,14 +254,28 @@ def _prune(draft: Draft, root: Path, base: list[Source]) -> None:
 
 
 def _faulty(graphs: DraftGraphs, findings: list[Finding]) -> dict[Node, Finding]:
-    """Draft items and new entities a finding names (in where it is or in its message)."""
-    names = {curie(n): n for n in _items(graphs.article) | set(graphs.new_entities)}
+    """Draft items and new entities a finding names (in where it is or in its message). A finding about a new
+    entity that also names a property one of its statements uses faults that statement, not the entity."""
+    g = graphs.article
+    names = {curie(n): n for n in _items(g) | set(graphs.new_entities)}
     out: dict[Node, Finding] = {}
     for f in findings:
-        for token in re.findall(r"[\w-]+:[\w.-]+", f"{f.where} {f.message}"):
-            node = names.get(token.rstrip("."))
-            if node is not None:
-                out.setdefault(node, f)
+        tokens = [t.rstrip(".") for t in re.findall(r"[\w-]+:[\w.-]+", f"{f.where} {f.message}")]
+        for token in tokens:
+            node = names.get(token)
+            if node is None:
+                continue
+            if node in graphs.new_entities:
+                statements = [
+                    st
+                    for st in {*g.subjects(RDF.subject, node), *g.subjects(RDF.object, node)}
+                    if curie(g.value(st, RDF.predicate)) in tokens
+                ]
+                if statements:
+                    for st in statements:
+                        out.setdefault(st, f)
+                    continue
+            out.setdefault(node, f)
     return out
 
 
@@ -347,6 +363,11 @@ def ingest(
     """Read an article file, draft it against the whole graph and write the draft (what `kg ingest` does)."""
     root = root or project_root()
     try:
+        if path.stat().st_size > MAX_ARTICLE_BYTES:
+            raise InputError(
+                f"{path}: {path.stat().st_size:,} bytes is not one article (at most {MAX_ARTICLE_BYTES:,}): "
+                "ingest articles one by one"
+            )
         raw = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -55,6 +55,7 @@ class RelationReader:
     def __init__(self, vocabulary: Vocabulary) -> None:
         self.vocabulary = vocabulary
         self._last_event: Mention | None = None
+        self._stating: tuple[int, Mention] | None = None  # the paragraph that states a plan, and the plan
 
     def is_a(self, m: Mention, *classes: URIRef) -> bool:
         if m.iri is not None:
@@ -85,6 +86,7 @@ class RelationReader:
                 self._concerns,
                 self._support_for,
                 self._broader,
+                self._infrastructure,
             ):
                 relations.extend(rule(sentence, inside, main_place))
             events = [m for m in inside if self.is_a(m, QDO.Event)]
@@ -122,7 +124,7 @@ class RelationReader:
         m = re.search(r"\b(?:jointly\s+)?(?:built|developed|constructed)\s+by\b", s.text)
         if not m:
             return []
-        things = [x for x in inside if x.end - s.start <= m.start() and self.is_a(x, QDO.Platform, QDO.Facility)]
+        things = [x for x in inside if x.end - s.start <= m.start() and self.is_a(x, QDO.Platform)]
         builders = [
             x
             for x in inside
@@ -339,14 +341,30 @@ class RelationReader:
         return out
 
     def _concerns(self, s: Sentence, inside: list[Mention], _main: URIRef | None) -> list[Relation]:
-        """A plan or policy and the industries and technologies its sentence names."""
+        """A plan or policy and the industries and technologies its sentence names; when a paragraph opens with
+        "According to <plan>", the rest of the paragraph states the plan, so its sentences count too."""
         instruments = [x for x in inside if self.is_a(x, QDO.PolicyInstrument)]
+        if re.match(r"\s*According\s+to\b", s.text) and instruments:
+            self._stating = (s.paragraph, instruments[0])
+        elif not instruments and self._stating is not None and self._stating[0] == s.paragraph:
+            instruments = [self._stating[1]]
         concepts = [x for x in inside if self.is_a(x, QDO.Industry, QDO.Technology)]
         return [
             Relation(_node(i), QDO.concerns, _node(c), s, "relation:concerns", 0.4)
             for i in instruments
             for c in concepts
         ]
+
+    def _infrastructure(self, s: Sentence, inside: list[Mention], main: URIRef | None) -> list[Relation]:
+        """ "… accelerates the construction of infrastructures such as A, B and C": the place uses them."""
+        m = re.search(r"\binfrastructures?\s+(?:such\s+as|like|including)\s+", s.text)
+        if not m:
+            return []
+        place = self._subject_place([x for x in inside if x.end - s.start <= m.start()], main)
+        if place is None:
+            return []
+        listed = self._list_after(s, inside, m.end(), QDO.Technology)
+        return [Relation(place, QDO.usesTechnology, _node(x), s, "relation:infrastructure", 0.5) for x in listed]
 
     def _posts(self, s: Sentence, inside: list[Mention]) -> list[Post]:
         """ "Name, deputy secretary of the X Committee and mayor of Y": one post per "title of body"."""
