@@ -238,6 +238,7 @@ def test_ingest_writes_a_draft_that_validates_and_is_loaded_only_on_request(
         (NEW_ARTICLE.encode(), ("--id", "a004"), "already an article"),
         (b"x" * 2_000_001, (), "is not one article"),
     ],
+    ids=["not-utf8", "empty", "id-path", "id-short", "bad-date", "id-taken", "too-big"],
 )
 def test_ingest_refuses_bad_input_clearly(
     project_copy: Path,

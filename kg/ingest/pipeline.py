@@ -269,7 +269,7 @@ def _faulty(graphs: DraftGraphs, findings: list[Finding]) -> dict[Node, Finding]
                 statements = [
                     st
                     for st in {*g.subjects(RDF.subject, node), *g.subjects(RDF.object, node)}
-                    if curie(g.value(st, RDF.predicate)) in tokens
+                    if (predicate := g.value(st, RDF.predicate)) is not None and curie(predicate) in tokens
                 ]
                 if statements:
                     for st in statements:
