@@ -12,12 +12,13 @@ import argparse
 import os
 import platform
 import statistics
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 from kg.dataset.load import load_dataset
 from kg.dataset.paths import project_root
-from kg.ingest.evaluate import Evaluation, Score, leave_one_out
+from kg.ingest.evaluate import MISS_REASONS, Evaluation, Score, leave_one_out
 
 ARTICLES = ("a000", "a001", "a002", "a003", "a004")
 GOALS = {"figures": 0.85, "entities": 0.80, "relations": 0.50}
@@ -90,6 +91,19 @@ def main() -> None:
     ]
     for r in results:
         lines.append(f"| {r.short_id} | {r.accept} | {r.edit} | {r.reject} | {r.add} |")
+    reasons: Counter[str] = Counter()
+    for r in results:
+        reasons.update(r.entity_misses)
+    lines += [
+        "",
+        "## Why entities are missed",
+        "",
+        "Each curated entity the drafts miss, by the first reason that applies (all five articles):",
+        "",
+        "| reason | entities |",
+        "|---|---|",
+    ]
+    lines += [f"| {reason} | {reasons[reason]} |" for reason in MISS_REASONS]
     lines += ["", "## What the drafts miss (first ten per article)", ""]
     for r in results:
         lines.append(

@@ -8,6 +8,7 @@ statements (``qdo:statement``) have no rule that drafts them: they are counted a
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +19,7 @@ from rdflib.namespace import RDF, SKOS
 from rdflib.term import Node
 
 from kg.dataset.paths import project_root, shipped_sources
+from kg.dataset.resolve import curie
 from kg.ingest.mentions import squash
 from kg.ingest.pipeline import Draft, draft_article
 from kg.ingest.vocabulary import Vocabulary, _used_entities
@@ -74,6 +76,8 @@ class Evaluation:
     add: int = 0
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
+    #: Why curated entities were missed: reason → how many.
+    entity_misses: Counter[str] = field(default_factory=Counter)
 
 
 def _names(ds: Dataset, iri: Node) -> list[str]:
@@ -158,7 +162,10 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
             mapping.setdefault(iri, iri)
     found = {mapping[i] for i in linked | set(proposed) if i in mapping}
     result.entities = Score(len(found & truth), len(linked) + len(proposed), len(truth))
-    result.misses += [f"entity not linked: {e}" for e in sorted(truth - found, key=str)]
+    result.misses += [f"entity not linked: {curie(e)}" for e in sorted(truth - found, key=str)]
+    text = normalise_space(draft.raw)
+    for e in truth - found:
+        result.entity_misses[_why_missed(ds, e, text, vocabulary)] += 1
 
     # figures
     remaining = list(_figures(curated))
@@ -232,7 +239,7 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
                 ):
                     _check_evidence(result, drafted, st, curated, cst)
                     break
-    result.misses += [f"relation missed: {t}" for t in sorted(truth_rel - hits)]
+    result.misses += [f"relation missed: {' '.join(map(curie, t))}" for t in sorted(truth_rel - hits)]
     literal_statements = sum(
         1 for st in curated.subjects(RDF.type, RDF.Statement) if isinstance(curated.value(st, RDF.object), Literal)
     )
@@ -240,6 +247,29 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
     result.reject += len(drafted_rel - truth_rel) + len(set(proposed) - set(mapping))
     result.add += len(truth_rel - hits) + literal_statements + len(unmatched_new)
     return result
+
+
+#: Why a curated entity is not in the draft, in the order they are tested.
+MISS_REASONS = (
+    "named only by the curators (no name of it is written in the article)",
+    "known to the vocabulary but not linked (the article spells it another way)",
+    "written in lower case (a concept or a descriptive name no rule proposes)",
+    "capitalised but not proposed (or proposed and dropped by validation)",
+)
+
+
+def _why_missed(ds: Dataset, entity: Node, text: str, vocabulary: Vocabulary) -> str:
+    """``text`` is the article with its whitespace normalised (case kept)."""
+    folded = text.casefold()
+    starts = [folded.find(n.casefold()) for n in map(normalise_space, _names(ds, entity))]
+    written = [i for i in starts if i >= 0]
+    if not written:
+        return MISS_REASONS[0]
+    if entity in vocabulary.entities:
+        return MISS_REASONS[1]
+    if all(text[i].islower() for i in written):
+        return MISS_REASONS[2]
+    return MISS_REASONS[3]
 
 
 def _check_evidence(result: Evaluation, drafted: Graph, node: Node, curated: Graph, truth: Node) -> None:

@@ -58,7 +58,7 @@ _PERSON = re.compile(
 )
 _HONORED = re.compile(rf"\b(?P<hon>{_HONORIFIC})\s+(?P<name>[A-Z][a-z]+(?:\s[A-Z][a-z]+){{1,2}})\b")
 _CREDIT = re.compile(
-    r"\[(?:Photo|Image|Video)\s*/\s*(?P<name>[^\]\[/]{2,60})\]|^\s*Source:\s*(?P<source>[A-Z][^\n:]{1,60}?)\s*$"
+    r"\[(?:Photo|Image|Video)\s*/\s*(?P<name>[^\]\[/]{2,60})\]|\bSource:\s*(?P<source>[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*)*)\s*$"
 )
 _FOUNDED = re.compile(
     r"\b(?:set\s+up|established|formed|founded|launched)\s+(?:a|an|the)\s+(?P<name>(?:[a-z][\w-]*\s+){0,5}[a-z][\w-]*)"
@@ -76,7 +76,9 @@ _AGENTS = re.compile(
 )
 #: Separators of an enumeration's items, and words that introduce one.
 _SEPARATOR = re.compile(r",\s*(?:and\s+|or\s+)?|\s+and\s+|\s+or\s+|;\s*")
-_INTRO = re.compile(r"^.*\b(?:such\s+as|like|including|represented\s+by|as\s+well\s+as)\s+", re.I)
+_INTRO = re.compile(
+    r"^.*\b(?:such\s+as|like|including|represented\s+by|as\s+well\s+as|(?:fields?|areas?|sectors?)\s+of)\s+", re.I
+)
 _ITEM_WORDS = 5
 #: An enumeration with no known item is read only when it is this long and says what its items are.
 _HEADLESS_ITEMS = 4
@@ -169,8 +171,9 @@ class Linker:
     @cached_property
     def _fuzzy_choices(self) -> dict[str, Entity]:
         named: dict[str, Entity] = {}
-        for name, entity, ci in self._names:
-            if not ci and len(squash(name)) >= _FUZZY_MIN_LETTERS:
+        for name, entity, _ci in self._names:
+            concept = any(self.vocabulary.is_a(entity.iri, c) for c in _CONCEPTS)
+            if not concept and len(squash(name)) >= _FUZZY_MIN_LETTERS:
                 named.setdefault(squash(name), entity)
         return named
 
@@ -496,7 +499,9 @@ def _enumerations(text: str) -> list[list[tuple[int, int]]]:
         piece = text[start:end]
         intro = _INTRO.match(piece)
         s = start + (intro.end() if intro else 0)
-        body = re.sub(r"[\s.]*(?:\betc\b[\s.]*)?$", "", text[s:end])
+        body = re.sub(r"[\s.]*(?:\b(?:etc|so\s+on)\b[\s.]*)?$", "", text[s:end])
+        if re.fullmatch(r"\s*(?:etc|so\s+on)\s*", body):
+            body = ""
         if last and (verb := _AUXILIARY.search(body)):
             body = body[: verb.start()]  # "… and z have been listed as …": the last item ends at its verb
         lead = len(body) - len(body.lstrip())
@@ -523,13 +528,17 @@ def _enumerations(text: str) -> list[list[tuple[int, int]]]:
     return runs
 
 
+#: What may stand between two words of one name: nothing, or a possessive ("People's government").
+_GAPS = ("", "'s", "’s")
+
+
 def _lower_tail(text: str, words: list[_Token], j: int) -> list[_Token]:
     """The lower-case words right after word ``j``, separated by spaces only, up to a stop word or connector."""
     tail: list[_Token] = []
     previous = words[j]
     for w in words[j + 1 : j + 1 + _DESCRIPTIVE_WORDS]:
         word = w.group()
-        if not word.islower() or word in _STOP | _CONNECTORS or text[previous.end() : w.start()].strip():
+        if not word.islower() or word in _STOP | _CONNECTORS or text[previous.end() : w.start()].strip() not in _GAPS:
             break
         tail.append(w)
         previous = w

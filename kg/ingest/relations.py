@@ -87,6 +87,8 @@ class RelationReader:
                 self._support_for,
                 self._broader,
                 self._infrastructure,
+                self._city_in,
+                self._foundation,
             ):
                 relations.extend(rule(sentence, inside, main_place))
             events = [m for m in inside if self.is_a(m, QDO.Event)]
@@ -365,6 +367,28 @@ class RelationReader:
             return []
         listed = self._list_after(s, inside, m.end(), QDO.Technology)
         return [Relation(place, QDO.usesTechnology, _node(x), s, "relation:infrastructure", 0.5) for x in listed]
+
+    def _city_in(self, s: Sentence, inside: list[Mention], _main: URIRef | None) -> list[Relation]:
+        """ "X is an important industrial city in Y": a city in a larger place."""
+        m = re.search(r"\bis\s+(?:a|an|the)\s+(?:[\w-]+\s+){0,4}?(?:city|port|town|district)\s+in\s+", s.text)
+        if not m:
+            return []
+        cities = [x for x in inside if x.end - s.start <= m.start() and self.is_a(x, QDO.City, QDO.District)]
+        larger = [x for x in inside if x.start - s.start == m.end() and self.is_a(x, QDO.Province, QDO.Country)]
+        if not cities or not larger:
+            return []
+        return [Relation(_node(cities[-1]), QDO.locatedIn, _node(larger[0]), s, "relation:city-in", 0.7)]
+
+    def _foundation(self, s: Sentence, inside: list[Mention], _main: URIRef | None) -> list[Relation]:
+        """ "Manufacturing is the foundation of X's economy": the place's leading industry."""
+        m = re.search(r"\bis\s+(?:the|a)\s+(?:foundation|pillar|backbone|mainstay)\s+of\s+", s.text)
+        if not m:
+            return []
+        industries = [x for x in inside if x.end - s.start <= m.start() and self.is_a(x, QDO.Industry)]
+        places = [x for x in inside if x.start - s.start >= m.end() and self.is_a(x, QDO.Place)]
+        if not industries or not places:
+            return []
+        return [Relation(_node(places[0]), QDO.leadingIndustry, _node(industries[-1]), s, "relation:foundation", 0.6)]
 
     def _posts(self, s: Sentence, inside: list[Mention]) -> list[Post]:
         """ "Name, deputy secretary of the X Committee and mayor of Y": one post per "title of body"."""
