@@ -380,7 +380,7 @@ class RelationReader:
         return [Relation(_node(cities[-1]), QDO.locatedIn, _node(larger[0]), s, "relation:city-in", 0.7)]
 
     def _foundation(self, s: Sentence, inside: list[Mention], _main: URIRef | None) -> list[Relation]:
-        """ "Manufacturing is the foundation of X's economy": the place's leading industry."""
+        """ "Fishing is the foundation of X's economy": the place's leading industry."""
         m = re.search(r"\bis\s+(?:the|a)\s+(?:foundation|pillar|backbone|mainstay)\s+of\s+", s.text)
         if not m:
             return []
