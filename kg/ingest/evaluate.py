@@ -74,6 +74,7 @@ class Evaluation:
     edit: int = 0
     reject: int = 0
     add: int = 0
+    free_text: int = 0
     seconds: float = 0.0
     misses: list[str] = field(default_factory=list)
     #: Why curated entities were missed: reason → how many.
@@ -244,7 +245,20 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
         1 for st in curated.subjects(RDF.type, RDF.Statement) if isinstance(curated.value(st, RDF.object), Literal)
     )
     result.accept = accepted_figures + len(hits) + len(found & truth - set(linked))
-    result.reject += len(drafted_rel - truth_rel) + len(set(proposed) - set(mapping))
+    unmatched_proposals = [iri for iri in proposed if iri not in mapping]
+    known_truth = truth & set(vocabulary.entities)
+    merges = [
+        iri
+        for iri in unmatched_proposals
+        if any(
+            _name_score(proposed[iri].label or proposed[iri].text, n) >= NAME_MATCH
+            for e in known_truth
+            for n in _names(ds, e)
+        )
+    ]
+    result.edit += len(merges)  # a known entity proposed anew: the reviewer points the items at it
+    result.reject += len(drafted_rel - truth_rel) + len(unmatched_proposals) - len(merges)
+    result.free_text = literal_statements
     result.add += len(truth_rel - hits) + literal_statements + len(unmatched_new)
     return result
 
