@@ -157,6 +157,7 @@ def test_dates_without_a_year_are_read_by_the_curators_from_the_article_date(ds:
     assert any("On April 12" in str(r) for r in draft.graphs.curated.objects(None, QDO.rationale))
 
 
+@pytest.mark.slow
 def test_rules_name_no_entity_from_the_data(ds: Dataset) -> None:
     """The gazetteer comes from the graph: no string in kg/ingest's code is the name of an entity in the data."""
     names = {

@@ -139,3 +139,8 @@ def test_installed_copy_is_never_written(run: Run, venv: Path) -> None:
     proc = run("kg", "query", "plan-targets", "-o", str(target / "answer.csv"))
     assert proc.returncode == 2 and "part of the shipped graph" in proc.stderr, proc.stderr
     assert not (target / "answer.csv").exists()
+    proc = run("kg", "ingest", str(CHECKOUT / "docs" / "examples" / "marine-economy.txt"))
+    assert proc.returncode == 2 and "never into the copy installed" in proc.stderr, proc.stderr
+    proc = run("kg", "review", "a005", "--list")
+    assert proc.returncode == 2 and "never the copy installed" in proc.stderr, proc.stderr
+    assert not (target / "drafts").exists()

@@ -143,6 +143,8 @@ class Linker:
                     out.append((name.text, entity, concept or name.text[:1].islower() or several_words))
         return sorted(out, key=lambda n: -len(n[0]))
 
+    # One compiled alternation of the graph's names (longest first) does for exact names what spaCy's
+    # PhraseMatcher would, without spaCy's dependencies; fuzzy matching is rapidfuzz's.
     @cached_property
     def _patterns(self) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, Entity], dict[str, Entity]]:
         exact = {n: e for n, e, ci in self._names if not ci}

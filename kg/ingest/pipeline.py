@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 from rdflib.term import Node
 
 from kg.dataset.load import load_dataset
-from kg.dataset.paths import Source, drafts_dir, project_root, shapes_path, shipped_sources
+from kg.dataset.paths import INSTALLED, Source, drafts_dir, project_root, shapes_path, shipped_sources
 from kg.dataset.resolve import curie
 from kg.errors import InputError
 from kg.ingest.draft import Builder, DraftGraphs
@@ -362,6 +362,11 @@ def ingest(
 ) -> Draft:
     """Read an article file, draft it against the whole graph and write the draft (what `kg ingest` does)."""
     root = root or project_root()
+    if root.resolve() == INSTALLED.resolve():
+        raise InputError(
+            "kg ingest writes drafts into the project's data, never into the copy installed with kg: "
+            "set KG_ROOT to a checkout"
+        )
     try:
         if path.stat().st_size > MAX_ARTICLE_BYTES:
             raise InputError(
