@@ -23,7 +23,7 @@ from kg.ingest.mentions import Mention
 from kg.ingest.relations import Post, Relation
 from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Vocabulary
-from kg.quality.fidelity import WHOLE_UNITS
+from kg.quality.fidelity import WHOLE_UNITS, spells
 from kg.vocab.namespaces import DATA_BASE, QDO, article_iri
 
 QD = DATA_BASE
@@ -106,35 +106,42 @@ class Builder:
         key = label.casefold()
         if key in self._by_label:
             return self._by_label[key]
-        iri = URIRef(QD + camel(label))
+        cls = node.cls or QDO.Organization
+        rule = f"entity:{'person' if cls == QDO.Person else 'name'}"
+        iri = self._propose(key, "", label, cls, node.sentence, rule, node.confidence)
+        self.out.new_entities[iri] = node
+        return iri
+
+    def _propose(
+        self, key: str, prefix: str, label: str, cls: URIRef, sentence: Sentence, rule: str, confidence: float
+    ) -> URIRef:
+        """A new entity (an IRI no one uses yet, typed and labelled in the entities part) and the proposal record
+        that puts it before the reviewer with the sentence that introduces it."""
+        iri = URIRef(QD + prefix + camel(label))
         n = 2
         while iri in self._taken:
-            iri, n = URIRef(f"{QD}{camel(label)}{n}"), n + 1
+            iri, n = URIRef(f"{QD}{prefix}{camel(label)}{n}"), n + 1
         self._taken.add(iri)
         self._by_label[key] = iri
-        cls = node.cls or QDO.Organization
         self.out.entities.add((iri, RDF.type, cls))
         self.out.entities.add((iri, SKOS.prefLabel, Literal(label, lang="en")))
         proposal = self._next("new")
         g = self.out.article
         g.add((proposal, RDF.type, QDO.EntityProposal))
         g.add((proposal, QDO.proposes, iri))
-        self._evidence(proposal, node.sentence)
-        self._mark(proposal, f"entity:{'person' if cls == QDO.Person else 'name'}", node.confidence)
-        self.out.new_entities[iri] = node
+        self._evidence(proposal, sentence)
+        self._mark(proposal, rule, confidence)
         return iri
 
     def alias(self, mention: Mention) -> None:
         """A known entity written another way: a spelling goes to the entities part, an identification (no word
         in common with the preferred label) to the curated part with a rationale."""
-        from kg.quality.fidelity import _spells
-
         assert mention.iri is not None
         entity = self.vocabulary.entities[mention.iri]
         if any(n.text.casefold() == mention.text.casefold() for n in entity.names):
             return
         label = Literal(mention.text, lang="en")
-        if _spells(mention.text, entity.label):
+        if spells(mention.text, entity.label):
             self.out.entities.add((mention.iri, SKOS.altLabel, label))
             return
         self.out.curated.add((mention.iri, SKOS.altLabel, label))
@@ -244,21 +251,7 @@ class Builder:
         key = "indicator:" + label.casefold()
         if key in self._by_label:
             return self._by_label[key]
-        iri = URIRef(QD + "ind-" + camel(label))
-        n = 2
-        while iri in self._taken:
-            iri, n = URIRef(f"{QD}ind-{camel(label)}{n}"), n + 1
-        self._taken.add(iri)
-        self._by_label[key] = iri
-        self.out.entities.add((iri, RDF.type, QDO.Indicator))
-        self.out.entities.add((iri, SKOS.prefLabel, Literal(label, lang="en")))
-        proposal = self._next("new")
-        g = self.out.article
-        g.add((proposal, RDF.type, QDO.EntityProposal))
-        g.add((proposal, QDO.proposes, iri))
-        self._evidence(proposal, fig.sentence)
-        self._mark(proposal, "entity:indicator", 0.3)
-        return iri
+        return self._propose(key, "ind-", label, QDO.Indicator, fig.sentence, "entity:indicator", 0.3)
 
     def _date_period(self, record: URIRef, period: str) -> None:
         """The curators' reading of a relative period, from the article's date (none for an undated article)."""

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from rdflib import URIRef
 from text_to_num import text2num  # type: ignore[import-untyped]
 
-from kg.ingest.mentions import Mention, singular
+from kg.ingest.mentions import Mention, capitalised, singular
 from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Vocabulary
 from kg.vocab.namespaces import QDO
@@ -356,12 +356,27 @@ def _indicator_label(fig: Figure, window: str) -> str:
         things = re.match(r"\s*((?:[a-z][\w-]*\s*){1,6})", after)
         phrase = _trim(things.group(1) if things else window)
         return f"Number of {phrase}" if phrase else "Number of things counted"
-    phrase = _trim(re.split(r",\s", window)[-1]) or _trim(window)
+    after = fig.clause[fig.end - fig.sentence.text.find(fig.clause) :]
+    following = re.match(r"\s*((?:of|in)\s+(?:[\w'’-]+\s*){1,6})", after)  # "… nearly 35 percent of regional GDP"
+    # Words after an earlier figure of the clause measure this one; the subject before it, when none follow it.
+    pieces = [_trim(p) for p in _NUMBER_WITH_UNIT.split(window)]
+    phrase = pieces[-1] if len(pieces[-1].split()) > 1 else pieces[0]
+    phrase = phrase or (
+        f"Share {following.group(1).strip()}" if following and fig.unit == QDO.Percent else _trim(window)
+    )
+    compared = re.match(r"[\s,]*(?:higher|lower|more|less|faster|slower)\s+than\s+([^,;.]{3,60})", after)
+    if compared:
+        return capitalised(f"{phrase or 'Figure'}, margin over {_trim(compared.group(1))}")
     kind = next(iter(_measure_words(window) - _measure_words(phrase) - {"number", "rank"}), "")
-    label = f"{phrase}, {kind}" if kind and phrase else phrase or f"Figure ({kind or 'unnamed'})"
-    return label[:1].upper() + label[1:]
+    return capitalised(f"{phrase}, {kind}" if kind and phrase else phrase or f"Figure ({kind or 'unnamed'})")
 
 
+#: A number as written with its scale and unit, where indicator labels are cut ("grew by 7.2 percent, …").
+_NUMBER_WITH_UNIT = re.compile(
+    r"\$?\d[\d.,]*\s*(?:(?:billion|million|trillion|thousand)\s*)?"
+    r"(?:percentage\s+points?|percent|%|yuan|dollars?|square\s+kilomet(?:er|re)s?|minutes?)?",
+    re.IGNORECASE,
+)
 #: Words that carry a number to what it measures ("grew by", "accounted for", "shall reach"), trimmed from labels.
 _CARRIERS = _wordset(
     "to by of at for from in on with as reach reached reaches raise raising increase increased increases rose "

@@ -108,6 +108,20 @@ class Mention:
     def new(self) -> bool:
         return self.how == "new"
 
+    @classmethod
+    def proposed(
+        cls, sentence: Sentence, start: int, end: int, kind: URIRef, confidence: float, label: str | None = None
+    ) -> Mention:
+        """A new entity named by ``sentence.text[start:end]`` (offsets within the sentence), of class ``kind``."""
+        text = sentence.text[start:end]
+        return cls(
+            text, sentence.start + start, sentence.start + end, sentence, None, "new", confidence, kind, label or text
+        )
+
+
+def capitalised(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
 
 def squash(text: str) -> str:
     """Letters and digits only, lower case: how garbled spellings are compared ("Li Wei" ~ "liwei")."""
@@ -261,21 +275,7 @@ class Linker:
                 if any(m.confidence > _GENERIC and m not in shorter_concept for m in overlapping):
                     continue
                 known = [m for m in known if m not in overlapping]
-                label = sentence.text[s:e]
-                label = label[:1].upper() + label[1:]
-                out.append(
-                    Mention(
-                        sentence.text[s:e],
-                        sentence.start + s,
-                        sentence.start + e,
-                        sentence,
-                        None,
-                        "new",
-                        0.5,
-                        cls,
-                        label,
-                    )
-                )
+                out.append(Mention.proposed(sentence, s, e, cls, 0.5, capitalised(sentence.text[s:e])))
         return out
 
     def _intro_class(self, before: str) -> URIRef | None:
@@ -312,21 +312,7 @@ class Linker:
             end = start + len(" ".join(words))
             if cls is None or _covered(known, sentence, start, end):
                 continue
-            label = " ".join(words)
-            label = label[:1].upper() + label[1:]
-            out.append(
-                Mention(
-                    sentence.text[start:end],
-                    sentence.start + start,
-                    sentence.start + end,
-                    sentence,
-                    None,
-                    "new",
-                    0.5,
-                    cls,
-                    label,
-                )
-            )
+            out.append(Mention.proposed(sentence, start, end, cls, 0.5, capitalised(" ".join(words))))
         return out
 
     def _agents(self, sentence: Sentence, known: list[Mention]) -> list[Mention]:
@@ -337,12 +323,7 @@ class Linker:
                 s, e = m.start("names") + name.start(), m.start("names") + name.end()
                 if _covered(known, sentence, s, e, partly=True):
                     continue
-                text = sentence.text[s:e]
-                out.append(
-                    Mention(
-                        text, sentence.start + s, sentence.start + e, sentence, None, "new", 0.5, QDO.Organization, text
-                    )
-                )
+                out.append(Mention.proposed(sentence, s, e, QDO.Organization, 0.5))
         return out
 
     def _credits(self, sentence: Sentence, known: list[Mention]) -> list[Mention]:
@@ -353,20 +334,7 @@ class Linker:
             group = "name" if m.group("name") else "source"
             if _covered(known, sentence, m.start(group), m.end(group)):
                 continue
-            name = m.group(group)
-            out.append(
-                Mention(
-                    name,
-                    sentence.start + m.start(group),
-                    sentence.start + m.end(group),
-                    sentence,
-                    None,
-                    "new",
-                    0.6,
-                    QDO.MediaOrganization,
-                    name,
-                )
-            )
+            out.append(Mention.proposed(sentence, m.start(group), m.end(group), QDO.MediaOrganization, 0.6))
         return out
 
     def _mention(self, sentence: Sentence, start: int, end: int, entity: Entity, how: str, conf: float) -> Mention:
@@ -403,19 +371,7 @@ class Linker:
                 if fuzzy is not None:
                     out.append(fuzzy)
                     continue
-                out.append(
-                    Mention(
-                        m.group("name"),
-                        sentence.start + s,
-                        sentence.start + e,
-                        sentence,
-                        None,
-                        "new",
-                        0.7,
-                        QDO.Person,
-                        m.group("name"),
-                    )
-                )
+                out.append(Mention.proposed(sentence, s, e, QDO.Person, 0.7))
         return out
 
     def _head_class(self, words: list[str]) -> URIRef | None:
@@ -444,34 +400,16 @@ class Linker:
             same = [
                 m for m in known if m.iri and (m.start, m.end) == (sentence.start + start, sentence.start + body_end)
             ]
-            if same:  # "Example Group" for the known "Example": the known entity, written with its suffix
-                return Mention(
-                    sentence.text[start:end],
-                    sentence.start + start,
-                    sentence.start + end,
-                    sentence,
-                    same[0].iri,
-                    "fuzzy",
-                    0.8,
-                )
+            if same and same[0].iri is not None:  # "Example Group" for the known "Example", with its suffix
+                return self._mention(sentence, start, end, self.vocabulary.entities[same[0].iri], "fuzzy", 0.8)
         if cls is not None:
             if widen:
                 start, end = _widen(sentence.text, start, end)
-            label = _clean_label(sentence.text[start:end])
-            return Mention(label, sentence.start + start, sentence.start + end, sentence, None, "new", 0.6, cls, label)
+            return Mention.proposed(sentence, start, end, cls, 0.6, _clean_label(sentence.text[start:end]))
         inside = [m for m in known if sentence.start + start <= m.start and m.end <= sentence.start + end]
         if len(words) >= 2 and not inside and start > 0 and words[0].isalpha():
-            label = _clean_label(sentence.text[start:end])
-            return Mention(
-                label,
-                sentence.start + start,
-                sentence.start + end,
-                sentence,
-                None,
-                "new",
-                _GENERIC,
-                QDO.Organization,
-                label,
+            return Mention.proposed(
+                sentence, start, end, QDO.Organization, _GENERIC, _clean_label(sentence.text[start:end])
             )
         return None
 
@@ -486,8 +424,7 @@ class Linker:
         if not heads:
             return None
         cls = (instruments or heads)[-1]
-        label = _clean_label(inner)
-        return Mention(label, sentence.start + start, sentence.start + end, sentence, None, "new", 0.7, cls, label)
+        return Mention.proposed(sentence, start, end, cls, 0.7, _clean_label(inner))
 
 
 def _enumerations(text: str) -> list[list[tuple[int, int]]]:
@@ -575,7 +512,8 @@ def _runs(text: str, heads: frozenset[str] = frozenset()) -> list[tuple[int, int
             else:
                 break
         capitals = words[j].end()
-        tail = _lower_tail(text, words, j)
+        # A lone capital opening the sentence is grammar, not a name: "Leading enterprises such as …"
+        tail = _lower_tail(text, words, j) if i or j else []
         ends = [k for k, w in enumerate(tail) if singular(w.group()) in heads]
         if ends:
             j += ends[-1] + 1

@@ -158,6 +158,7 @@ class RelationReader:
             r"\b(?:leading|international|key|industry)\s+(?:enterprises|companies|leaders)\b[^.;]{0,40}?"
             r"\b(?:such as|like|including)\b",
             s.text,
+            re.IGNORECASE,
         )
         if not m:
             return []

@@ -208,7 +208,7 @@ def check_names(ds: Dataset, root: Path) -> Iterator[Finding]:
             continue
         concept = any((node, RDF.type, cls) in entities for cls in CONCEPTS)
         preferred = entities.value(node, SKOS.prefLabel)
-        if not concept and preferred is not None and not _spells(str(label), str(preferred)):
+        if not concept and preferred is not None and not spells(str(label), str(preferred)):
             yield Finding(
                 "names",
                 curie_or(node),
@@ -216,7 +216,7 @@ def check_names(ds: Dataset, root: Path) -> Iterator[Finding]:
             )
 
 
-def _spells(label: str, preferred: str) -> bool:
+def spells(label: str, preferred: str) -> bool:
     """Whether ``label`` writes the preferred name another way: a word in common, or the same letters
     ("Zhaohaozhi", "Cosmo-Plat", "PRNewswire")."""
     squash = [re.sub(r"[^0-9a-z]", "", t.casefold()) for t in (label, preferred)]
