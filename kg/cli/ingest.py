@@ -23,7 +23,13 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> da
 @click.command()
 @click.argument("article", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--id", "short_id", metavar="aNNN", help="The article's id (default: the next free aNNN).")
-@click.option("--date", "published", callback=_date, metavar="YYYY-MM-DD", help="Its date, when not printed.")
+@click.option(
+    "--date",
+    "published",
+    callback=_date,
+    metavar="YYYY-MM-DD",
+    help="Its date (when none is printed, or to correct the printed one).",
+)
 @click.option("--title", help="Its title, when the first lines do not give it.")
 @click.option("--publisher", help="Its publisher (a known media organisation's name, or a new one).")
 def ingest(

@@ -105,7 +105,7 @@ def draft_article(
         raise InputError(f"{short_id!r} is not an article id (aNNN, e.g. a005)")
     text = read_text(raw)
     if published is not None:
-        text.date = published
+        text.date, text.date_line = published, None  # the date given wins over any printed one
     mentions = Linker(vocabulary).link(text)
     main = _main_place(mentions, vocabulary)
     figures = FigureReader(vocabulary).read(text, mentions, text.date)
