@@ -22,7 +22,7 @@ from kg.ingest.figures import Figure
 from kg.ingest.mentions import Mention
 from kg.ingest.relations import Post, Relation
 from kg.ingest.text import Sentence, Text
-from kg.ingest.vocabulary import Vocabulary
+from kg.ingest.vocabulary import Name, Vocabulary
 from kg.quality.fidelity import WHOLE_UNITS, spells
 from kg.vocab.namespaces import DATA_BASE, QDO, article_iri
 
@@ -67,6 +67,15 @@ def number_literal(value: Decimal, unit: URIRef) -> Literal:
         return Literal(str(int(value)), datatype=XSD.integer)
     text = format(value.normalize(), "f")
     return Literal("0" if text in ("-0", "0") else text, datatype=XSD.decimal)
+
+
+def _reify(g: Graph, node: URIRef, subject: URIRef, predicate: URIRef, obj: Node) -> None:
+    """Assert a triple in ``g`` and describe it as the rdf:Statement ``node`` (the curated model's backing)."""
+    g.add((subject, predicate, obj))
+    g.add((node, RDF.type, RDF.Statement))
+    g.add((node, RDF.subject, subject))
+    g.add((node, RDF.predicate, predicate))
+    g.add((node, RDF.object, obj))
 
 
 class Builder:
@@ -152,28 +161,18 @@ class Builder:
             f"{self.short_id} writes '{mention.text}', read by kg ingest as {entity.label} (fuzzy match, "
             f"confidence {mention.confidence}): an identification, not a spelling.",
         )
-        entity.names.append(type(entity.names[0])(mention.text, SKOS.altLabel, identification=True))
+        entity.names.append(Name(mention.text, SKOS.altLabel, identification=True))
 
     def _reading(self, subject: URIRef, predicate: URIRef, obj: Node, rationale: str) -> None:
-        cur = URIRef(f"{QD}{self.short_id}-cur{len(set(self.out.curated.subjects(RDF.type, RDF.Statement))) + 1:02d}")
-        g = self.out.curated
-        g.add((subject, predicate, obj))
-        g.add((cur, RDF.type, RDF.Statement))
-        g.add((cur, RDF.subject, subject))
-        g.add((cur, RDF.predicate, predicate))
-        g.add((cur, RDF.object, obj))
-        g.add((cur, QDO.rationale, Literal(rationale)))
+        cur = self._next("cur")
+        _reify(self.out.curated, cur, subject, predicate, obj)
+        self.out.curated.add((cur, QDO.rationale, Literal(rationale)))
 
     def statement(
         self, subject: URIRef, predicate: URIRef, obj: Node, sentence: Sentence, rule: str, conf: float
     ) -> URIRef:
         st = self._next("s")
-        g = self.out.article
-        g.add((subject, predicate, obj))
-        g.add((st, RDF.type, RDF.Statement))
-        g.add((st, RDF.subject, subject))
-        g.add((st, RDF.predicate, predicate))
-        g.add((st, RDF.object, obj))
+        _reify(self.out.article, st, subject, predicate, obj)
         self._evidence(st, sentence)
         self._mark(st, rule, conf)
         return st
