@@ -269,6 +269,15 @@ def test_ingest_shows_control_characters_escaped(
 
 
 @pytest.mark.slow
+def test_drafts_and_an_on_disk_store_are_refused_together(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, out = _run(project_copy, monkeypatch, "query", "--with-drafts", "--store", str(tmp_path / "s"), "ASK {}")
+    assert code == 2 and "cannot be combined with an on-disk store" in out, out
+    assert "Traceback" not in out and not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
 def test_draft_marks_are_refused_in_accepted_data(project_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     a004 = project_copy / "data" / "triples" / "a004.ttl"
     a004.write_text(a004.read_text(encoding="utf-8") + '\nqd:a004-s01 qdo:draftRule "relation:x" .\n', encoding="utf-8")
