@@ -310,6 +310,23 @@ REPORTED = [  # issue 14 §8: what came out changed, or not at all
 @example(items=[(S, P, o, G) for o in REPORTED])
 @example(items=[(S, P, Literal('a\n\\"'), G), (S, P, Literal("a\u2028b\x85c\x0bd"), DATASET_DEFAULT_GRAPH_ID)])
 @example(items=[(BNode("b0"), P, BNode("b1"), G), (BNode("b1"), P, BNode("b0"), G)])
+@example(  # found by Hypothesis: a list's tail came before its list, which hangs off a self-referring blank node
+    items=[
+        (BNode("b1"), P, BNode("b1"), DATASET_DEFAULT_GRAPH_ID),
+        (BNode("b1"), P, BNode("m1"), DATASET_DEFAULT_GRAPH_ID),
+        (BNode("m1"), RDF.first, RDF.type, DATASET_DEFAULT_GRAPH_ID),
+        (BNode("m1"), RDF.rest, BNode("m2"), DATASET_DEFAULT_GRAPH_ID),
+        (BNode("m2"), RDF.first, URIRef("https://w3id.org/qingdao-kg/id/Haier"), DATASET_DEFAULT_GRAPH_ID),
+        (BNode("m2"), RDF.rest, RDF.nil, DATASET_DEFAULT_GRAPH_ID),
+        (
+            URIRef("https://w3id.org/qingdao-kg/id/Haier"),
+            URIRef("https://w3id.org/qingdao-kg/ontology#builtBy"),
+            BNode("l1"),
+            DATASET_DEFAULT_GRAPH_ID,
+        ),
+        (BNode("l1"), RDF.rest, BNode("l2"), DATASET_DEFAULT_GRAPH_ID),
+    ]
+)
 def test_every_export_reads_back_the_same_in_rdflib_and_oxigraph_or_is_refused(items: list[tuple], fmt: str) -> None:
     assert_lossless_or_refused(items, fmt)
 

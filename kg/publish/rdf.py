@@ -289,6 +289,22 @@ class LexicalTurtle(TurtleSerializer):
             return None
         return pname
 
+    def isValidList(self, l_: Any) -> bool:
+        """A list written as ``( … )`` only when none of its nodes is written already.
+
+        rdflib takes subjects in order of their reference counts, so the tail of a list hanging off a blank node
+        that only refers to itself comes before the list; rdflib then writes that tail a second time inside
+        ``( … )``, and the Turtle reads back with one blank node more. Such a list is written node by node.
+        """
+        if not super().isValidList(l_):
+            return False
+        node = l_
+        while node is not None and node != RDF.nil:
+            if self.isDone(node):
+                return False
+            node = self.store.value(node, RDF.rest)
+        return True
+
     def label(self, node: Any, position: int) -> str:
         if not isinstance(node, Literal):
             return super().label(node, position)
