@@ -207,7 +207,7 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
             ind_d, ind_c = drafted.value(record, QDO.indicator), curated.value(hit, QDO.indicator)
             if ind_d == ind_c or (ind_c not in indicators and ind_d not in indicators):
                 result.indicators_right += 1
-            _check_evidence(result, drafted, record, curated, hit)
+            _check_evidence(result, drafted, [record], curated, [hit])
         elif partial is not None:
             remaining.remove(partial)
             result.edit += 1
@@ -227,19 +227,15 @@ def evaluate_draft(draft: Draft, ds: Dataset, vocabulary: Vocabulary) -> Evaluat
         s, p, o = drafted.value(st, RDF.subject), drafted.value(st, RDF.predicate), drafted.value(st, RDF.object)
         if s is None or p is None or o is None:
             continue
-        if (mapping.get(s, s), p, mapping.get(o, o)) in hits:
-            for cst in curated.subjects(RDF.type, RDF.Statement):
-                if (
-                    curated.value(cst, RDF.subject),
-                    curated.value(cst, RDF.predicate),
-                    curated.value(cst, RDF.object),
-                ) == (
-                    mapping.get(s, s),
-                    p,
-                    mapping.get(o, o),
-                ):
-                    _check_evidence(result, drafted, st, curated, cst)
-                    break
+        triple = (mapping.get(s, s), p, mapping.get(o, o))
+        if triple in hits:
+            backing = [
+                cst
+                for cst in curated.subjects(RDF.type, RDF.Statement)
+                if (curated.value(cst, RDF.subject), curated.value(cst, RDF.predicate), curated.value(cst, RDF.object))
+                == triple
+            ]
+            _check_evidence(result, drafted, [st], curated, backing)
     result.misses += [f"relation missed: {' '.join(map(curie, t))}" for t in sorted(truth_rel - hits)]
     literal_statements = sum(
         1 for st in curated.subjects(RDF.type, RDF.Statement) if isinstance(curated.value(st, RDF.object), Literal)
@@ -286,11 +282,13 @@ def _why_missed(ds: Dataset, entity: Node, text: str, vocabulary: Vocabulary) ->
     return MISS_REASONS[3]
 
 
-def _check_evidence(result: Evaluation, drafted: Graph, node: Node, curated: Graph, truth: Node) -> None:
-    quotes = [normalise_space(str(q)) for q in drafted.objects(node, QDO.evidence)]
-    wanted = [normalise_space(str(q)) for q in curated.objects(truth, QDO.evidence)]
+def _check_evidence(result: Evaluation, drafted: Graph, nodes: list[Node], curated: Graph, truth: list[Node]) -> None:
+    """Whether the draft's quote covers a curated quote of the same item (a curated item may quote several
+    sentences, e.g. a target and the plan that sets it; one covered is enough)."""
+    quotes = [normalise_space(str(q)) for n in nodes for q in drafted.objects(n, QDO.evidence)]
+    wanted = [normalise_space(str(q)) for t in truth for q in curated.objects(t, QDO.evidence)]
     result.evidence_checked += 1
-    if wanted and all(any(w in q for q in quotes) for w in wanted[:1]):
+    if any(w in q for w in wanted for q in quotes):
         result.evidence_covered += 1
 
 

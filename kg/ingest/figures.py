@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from rdflib import URIRef
 from text_to_num import text2num  # type: ignore[import-untyped]
 
-from kg.ingest.mentions import Mention, capitalised, singular
+from kg.ingest.mentions import Mention, capitalised, mention_is, singular
 from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Vocabulary
 from kg.vocab.namespaces import QDO
@@ -188,29 +188,25 @@ class FigureReader:
             value *= SCALES[m.group("scale").casefold()]
         after = clause[m.end() :]
         before = clause[: m.start()]
-        rule = "figure:" + (unit_word.split()[0] if unit_word else "count")
+        rule = "figure:" + (unit_word.replace(" ", "-") or "count")
         if unit is None:
-            if (
-                re.match(r"\s*(?:consecutive\s+)?years?\b", after)
-                and re.search(r"\bconsecutive\s*$", after[:20]) is None
-            ):
-                if not re.match(r"\s*consecutive\s+years\b", after):
-                    return None
-                unit, rule = QDO.Year, "figure:years"
-                end = m.end() + re.match(r"\s*consecutive\s+years", after).end()  # type: ignore[union-attr]
+            if years := re.match(r"\s*consecutive\s+years\b", after):  # "for two consecutive years": a duration
+                end = m.end() + years.end()
                 written = clause[m.start() : end]
-                return Figure(sentence, clause, offset + m.start(), offset + end, value, unit, written, rule, 0.6)
-            if not self._count_context(m, before, after):
-                return None
+                return Figure(
+                    sentence, clause, offset + m.start(), offset + end, value, QDO.Year, written, "figure:years", 0.6
+                )
+            if re.match(r"\s*years?\b", after) or not self._count_context(m, before, after):
+                return None  # "in four years" is a timeframe, read with its target
             unit = QDO.Count
-        if unit in (QDO.Count,) and value != value.to_integral_value():
+        if unit == QDO.Count and value != value.to_integral_value():
             return None
         qualifier = self.vocabulary.qualifiers.get(" ".join((m.group("qual") or "").casefold().split()))
         start = m.start() if m.group("qual") else m.start("dollar") if m.group("dollar") else m.start("num")
         end = m.end("unit") if m.group("unit") else m.end("scale") if m.group("scale") else m.end("num")
         text = clause[start:end]
-        if unit == QDO.Minute and re.search(r"\bevery\s+$", before):
-            start -= len(re.search(r"\bevery\s+$", before).group())  # type: ignore[union-attr]
+        if unit == QDO.Minute and (every := re.search(r"\bevery\s+$", before)):
+            start -= len(every.group())
             text = clause[start:end]
         confidence = 0.9 if unit != QDO.Count else 0.6
         return Figure(sentence, clause, offset + start, offset + end, value, unit, text, rule, confidence, qualifier)
@@ -258,8 +254,9 @@ class FigureReader:
             fig.rule += ":target"
 
     def _about(self, fig: Figure, mentions: list[Mention]) -> URIRef | Mention | None:
-        """What a figure is about: the first actor named before it in its sentence (the possessor in
-        "the X Group's shipments"), else the first after it, else the article's main place (decided later)."""
+        """What a figure is about, among the actors named before it in its sentence: the possessor ("the X
+        Group's shipments"), else the first place, else the first actor; None leaves it to the article's main
+        place. A body the figure is attributed to ("according to statistics from …") is its reporter instead."""
         about_classes = (
             QDO.Organization,
             QDO.Place,
@@ -274,21 +271,16 @@ class FigureReader:
         sources = [
             m
             for m in inside
-            if re.search(_SOURCE, text[: m.start - fig.sentence.start]) and self._is_any(m, (QDO.Organization,))
+            if re.search(_SOURCE, text[: m.start - fig.sentence.start])
+            and mention_is(self.vocabulary, m, QDO.Organization)
         ]
         if sources:
             fig.reported_by = sources[0].iri or sources[0]
-        fitting = [m for m in inside if self._is_any(m, about_classes) and m not in sources]
+        fitting = [m for m in inside if mention_is(self.vocabulary, m, *about_classes) and m not in sources]
         possessor = [m for m in fitting if re.match(r"['’]s\b", text[m.end - fig.sentence.start :])]
-        places = [m for m in fitting if self._is_any(m, (QDO.Place,))]
+        places = [m for m in fitting if mention_is(self.vocabulary, m, QDO.Place)]
         ranked = possessor or places or fitting
         return (ranked[0].iri or ranked[0]) if ranked else None
-
-    def _is_any(self, m: Mention, classes: tuple[URIRef, ...]) -> bool:
-        if m.iri is not None:
-            return any(self.vocabulary.is_a(m.iri, c) for c in classes)
-        up = self.vocabulary.subclasses.get(m.cls, {m.cls}) if m.cls else set()
-        return bool(up & set(classes))
 
     def _indicator(self, fig: Figure) -> None:
         """The closest known indicator to the words around the number; a new one when none is close."""

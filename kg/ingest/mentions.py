@@ -119,6 +119,14 @@ class Mention:
         )
 
 
+def mention_is(vocabulary: Vocabulary, m: Mention, *classes: URIRef) -> bool:
+    """Whether a mention means a thing of one of ``classes`` (or a subclass): a known entity by its types, a new
+    one by its proposed class."""
+    if m.iri is not None:
+        return any(vocabulary.is_a(m.iri, c) for c in classes)
+    return m.cls is not None and bool(vocabulary.subclasses.get(m.cls, {m.cls}) & set(classes))
+
+
 def capitalised(label: str) -> str:
     return label[:1].upper() + label[1:]
 

@@ -26,7 +26,7 @@ from kg.dataset.resolve import curie
 from kg.errors import InputError
 from kg.ingest.draft import Builder, DraftGraphs
 from kg.ingest.figures import Figure, FigureReader
-from kg.ingest.mentions import Linker, Mention
+from kg.ingest.mentions import Linker, Mention, mention_is
 from kg.ingest.relations import Post, Relation, RelationReader
 from kg.ingest.text import Text, read_text
 from kg.ingest.vocabulary import Vocabulary
@@ -182,18 +182,12 @@ def _plan_for(fig: Figure, mentions: list[Mention], builder: Builder) -> URIRef 
     if not fig.target:
         return None
     at = fig.sentence.start + fig.start
-    named = [m for m in mentions if m.start <= at and _is_instrument(m, builder.vocabulary)]
+    named = [m for m in mentions if m.start <= at and mention_is(builder.vocabulary, m, QDO.PolicyInstrument)]
     if named:
         return builder.entity(named[-1].iri or named[-1])
     label = f"Plan stated in article {builder.short_id}"
     proposal = Mention(label, fig.sentence.start, fig.sentence.start, fig.sentence, None, "new", 0.2, QDO.Plan, label)
     return builder.entity(proposal)
-
-
-def _is_instrument(m: Mention, vocabulary: Vocabulary) -> bool:
-    if m.iri is not None:
-        return vocabulary.is_a(m.iri, QDO.PolicyInstrument)
-    return m.cls is not None and QDO.PolicyInstrument in vocabulary.subclasses.get(m.cls, {m.cls})
 
 
 def _event_for(post: Post, mentions: list[Mention], builder: Builder) -> URIRef | None:
@@ -202,12 +196,8 @@ def _event_for(post: Post, mentions: list[Mention], builder: Builder) -> URIRef 
     index = sentences.index(post.sentence)
     nearby = {post.sentence, *(sentences[index - 1 : index])}
     for m in mentions:
-        if m.sentence in nearby:
-            is_event = (m.iri is not None and builder.vocabulary.is_a(m.iri, QDO.Event)) or (
-                m.iri is None and m.cls is not None and QDO.Event in builder.vocabulary.subclasses.get(m.cls, {m.cls})
-            )
-            if is_event:
-                return builder.entity(m.iri or m)
+        if m.sentence in nearby and mention_is(builder.vocabulary, m, QDO.Event):
+            return builder.entity(m.iri or m)
     return None
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rdflib import URIRef
 from rdflib.namespace import SKOS
 
-from kg.ingest.mentions import POST_WORDS, Mention
+from kg.ingest.mentions import POST_WORDS, Mention, mention_is
 from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Vocabulary
 from kg.vocab.namespaces import QDO
@@ -58,10 +58,7 @@ class RelationReader:
         self._stating: tuple[int, Mention] | None = None  # the paragraph that states a plan, and the plan
 
     def is_a(self, m: Mention, *classes: URIRef) -> bool:
-        if m.iri is not None:
-            return any(self.vocabulary.is_a(m.iri, c) for c in classes)
-        up = self.vocabulary.subclasses.get(m.cls, {m.cls}) if m.cls is not None else set()
-        return bool(up & set(classes))
+        return mention_is(self.vocabulary, m, *classes)
 
     def read(self, text: Text, mentions: list[Mention], main_place: URIRef | None) -> tuple[list[Relation], list[Post]]:
         relations: list[Relation] = []
