@@ -34,14 +34,11 @@ from kg.publish.docs import PAGE, render_docs
 from kg.query.results import Rows, format_markdown, format_table
 from kg.report.describe import describe_entity
 from kg.report.stats import compute_stats, format_stats
-from kg.vocab.namespaces import ENTITIES_GRAPH, QDO
+from kg.vocab.namespaces import ENTITIES_GRAPH, FOAF, QD, QDO, VANN
+from kg.vocab.namespaces import SCHEMA as SDO
 
-SDO = Namespace("https://schema.org/")
-FOAF = Namespace("http://xmlns.com/foaf/0.1/")
 DC = Namespace("http://purl.org/dc/elements/1.1/")
-VANN = Namespace("http://purl.org/vocab/vann/")
 EX = Namespace("http://example.org/onto#")
-QD = Namespace("https://w3id.org/qingdao-kg/id/")
 
 
 def _kg(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

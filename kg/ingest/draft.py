@@ -24,18 +24,10 @@ from kg.ingest.relations import Post, Relation
 from kg.ingest.text import Sentence, Text
 from kg.ingest.vocabulary import Name, Vocabulary
 from kg.quality.fidelity import WHOLE_UNITS, spells
-from kg.vocab.namespaces import DATA_BASE, QDO, article_iri
+from kg.vocab.namespaces import PREFIXES, QD, QDO, article_iri
 
-QD = DATA_BASE
-PREFIXES = {
-    "qd": DATA_BASE,
-    "art": DATA_BASE + "article/",
-    "qdo": str(QDO),
-    "rdf": str(RDF),
-    "xsd": str(XSD),
-    "skos": str(SKOS),
-    "dcterms": str(DCTERMS),
-}
+#: The prefixes an article's file declares, as the curated files do.
+ARTICLE_PREFIXES = ("qd", "art", "qdo", "rdf", "xsd", "skos", "dcterms", "prov")
 
 
 @dataclass
@@ -51,8 +43,8 @@ class DraftGraphs:
 
 def new_graph() -> Graph:
     g = Graph(bind_namespaces="none")
-    for prefix, ns in PREFIXES.items():
-        g.bind(prefix, ns)
+    for prefix in ARTICLE_PREFIXES:
+        g.bind(prefix, PREFIXES[prefix])
     return g
 
 

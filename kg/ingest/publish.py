@@ -21,6 +21,7 @@ from rdflib.term import Node
 from kg.dataset.paths import articles_dir
 from kg.dataset.resolve import curie
 from kg.errors import KGError
+from kg.ingest.draft import ARTICLE_PREFIXES
 from kg.ingest.review import (
     ACCEPTED,
     ARTICLE,
@@ -42,7 +43,6 @@ from kg.report.terminal import one_line
 from kg.vocab.namespaces import QDO, article_iri
 
 #: The prefixes every article file declares.
-ARTICLE_PREFIXES = ("qd", "art", "qdo", "rdf", "xsd", "skos", "dcterms", "prov")
 INDEX_COLUMNS = ("short_id", "id", "file", "iri", "title", "publisher", "date", "date_note")
 
 
