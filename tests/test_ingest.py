@@ -269,6 +269,24 @@ def test_ingest_shows_control_characters_escaped(
 
 
 @pytest.mark.slow
+def test_a_broken_draft_is_named_with_its_line_and_the_shipped_graph_is_untouched(
+    project_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    article = tmp_path / "marine.txt"
+    article.write_text(NEW_ARTICLE, encoding="utf-8")
+    assert _run(project_copy, monkeypatch, "ingest", str(article))[0] == 0
+    draft = project_copy / "data" / "drafts" / "a005.ttl"
+    lines = draft.read_text(encoding="utf-8").count("\n")
+    draft.write_text(draft.read_text(encoding="utf-8") + 'qd:broken qdo:x "unterminated .\n', encoding="utf-8")
+    code, out = _run(project_copy, monkeypatch, "validate", "--drafts", "--no-reasoner")
+    assert code == 1 and f"a005.ttl:{lines + 1}:" in out, out
+    code, out = _run(project_copy, monkeypatch, "query", "--with-drafts", "ASK {}")
+    assert code == 2 and "a005.ttl" in out and "Traceback" not in out, out
+    code, out = _run(project_copy, monkeypatch, "validate", "--no-reasoner")
+    assert code == 0, out
+
+
+@pytest.mark.slow
 def test_drafts_and_an_on_disk_store_are_refused_together(
     project_copy: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
