@@ -24,6 +24,8 @@ stays cheap for the CLI:
 - ``export_rdf(ds, fmt, ExportScope(...))`` — deterministic Turtle, TriG, N-Quads, N-Triples, JSON-LD, RDF/XML.
 - ``compose_view(ViewRequest(focus="COSMOPlat", depth=2), ds)`` / ``write_view(view, path, fmt)`` — a view as
   ``kg graph`` makes it (whole graph, focus walk, path, a query's answer; class and predicate filters) and its file.
+- ``write_site(ds, folder)`` — the static Linked Data site `kg site` writes; ``Site(ds).render("id/Haier.html")``
+  — one of its files (a page, or a twin: ``.ttl``, ``.jsonld``, ``.nt``, ``.rdf``).
 - ``Endpoint(url).query(text)`` / ``push(store_url)`` — a remote SPARQL server; ``focus_walk(source, iri, depth,
   hub_limit)`` — the part of a big graph a focus view needs.
 """
@@ -67,6 +69,8 @@ _API: dict[str, str | tuple[str, str]] = {  # public name -> module, or (module,
     "ViewRequest": "kg.graph.compose",
     "compose_view": "kg.graph.compose",
     "write_view": "kg.graph.compose",
+    "write_site": "kg.site.build",
+    "Site": "kg.site.render",
 }
 
 __all__ = ["__version__", *sorted(_API)]

@@ -3,7 +3,7 @@ which imports from here). Test modules import it as ``from helpers import ...`` 
 tools/expected_answers.py does the same); no test module imports another.
 
 Sections: the project and outside tools; every engine's answer compared by value; questions that draw;
-expected answers as files.
+expected answers as files; the Linked Data site's hostile data.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from pathlib import Path
 
 import pytest
 from rdflib import BNode, Dataset, Literal, URIRef, Variable
-from rdflib.namespace import XSD
+from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 from rdflib.plugins.sparql.parserutils import CompValue
 
+from kg.dataset.load import load_dataset
 from kg.dataset.paths import project_root
 from kg.engines.safety import prepare
 from kg.publish.push import push
@@ -34,6 +35,7 @@ from kg.query.results import Rows
 from kg.query.results import rows as select_rows
 from kg.query.saved import saved_queries
 from kg.query.sparql import run_query
+from kg.vocab.namespaces import ART, ENTITIES_GRAPH, QD, QDO
 
 # --- the project and outside tools -------------------------------------------------------------------
 
@@ -312,3 +314,32 @@ def serve_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
         pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
     push(base + "/store")
     return base, proc
+
+
+# --- the Linked Data site ------------------------------------------------------------------------------------
+
+SITE_INJECTED = '<img src=x onerror="window.__pwned=1"></script><script>window.__pwned=2</script>'
+
+
+def hostile_dataset() -> Dataset:
+    """The shipped graph plus an entity whose every text is markup, and a statement quoting markup."""
+    ds = load_dataset()
+    g = ds.graph(ART.a001)
+    evil = QD["evil"]
+    entities = ds.graph(ENTITIES_GRAPH)
+    entities.add((evil, RDF.type, QDO.Enterprise))
+    entities.add((evil, SKOS.prefLabel, Literal(SITE_INJECTED)))
+    entities.add((evil, SKOS.altLabel, Literal(SITE_INJECTED + " alias")))
+    entities.add((evil, DCTERMS.description, Literal(SITE_INJECTED)))
+    g.add((evil, QDO.locatedIn, QD.Qingdao))
+    st = QD["a001-evil"]
+    for p, o in (
+        (RDF.type, RDF.Statement),
+        (RDF.subject, evil),
+        (RDF.predicate, QDO.locatedIn),
+        (RDF.object, QD.Qingdao),
+        (DCTERMS.source, ART.a001),
+        (QDO.evidence, Literal(SITE_INJECTED)),
+    ):
+        g.add((st, p, o))
+    return ds

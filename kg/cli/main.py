@@ -17,6 +17,7 @@ from kg.cli import graph as cli_graph
 from kg.cli import ingest as cli_ingest
 from kg.cli import review as cli_review
 from kg.cli import serve as cli_serve
+from kg.cli import site as cli_site
 from kg.cli.options import DATA_OPTION, dataset_options, limit_options, open_dataset, resolve_limits
 from kg.errors import KGError, MemoryLimitExceeded, QueryError
 from kg.report.terminal import PrintableFormatter, printable
@@ -443,6 +444,7 @@ cli_graph.register(cli)
 cli_review.register(cli)
 cli_ingest.register(cli)
 cli_serve.register(cli)
+cli_site.register(cli)
 
 
 def _log_to_stderr() -> None:

@@ -90,6 +90,11 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return paragraphs
 
 
+def paragraphs_of(raw: str) -> list[str]:
+    """Every paragraph of an article, its header lines included, with hard line wraps joined."""
+    return _paragraphs(_lines(raw))
+
+
 def _parse_date(text: str) -> date | None:
     try:
         return dateparser.parse(text).date()

@@ -52,6 +52,7 @@ from kg.serve.workbench import (
     labels_query,
     writable,
 )
+from kg.site.paths import is_site_path
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -414,7 +415,7 @@ class SparqlHandler(BaseHTTPRequestHandler):
         """CORS preflight: reads (GET, POST of a query) from any origin."""
         self.send_response(204)
         self.send_header("Access-Control-Allow-Origin", "*")
-        self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+        self.send_header("Access-Control-Allow-Methods", "GET, HEAD, POST, OPTIONS")
         self.send_header("Access-Control-Allow-Headers", "Accept, Content-Type")
         self.send_header("Access-Control-Max-Age", "86400")
         self.send_header("Content-Length", "0")
@@ -425,6 +426,10 @@ class SparqlHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._safely(self._post)
+
+    def do_HEAD(self) -> None:
+        """As GET, without the body (_send leaves it out): Linked Data clients and link checkers ask this way."""
+        self._safely(self._get)
 
     def _safely(self, handle: Callable[[], Answer]) -> None:
         try:
@@ -455,8 +460,10 @@ class SparqlHandler(BaseHTTPRequestHandler):
             return Answer(reply.status, reply.content_type, reply.body, {"Content-Security-Policy": GRAPH_POLICY})
         if parts.path.startswith("/saved/"):
             return self._saved(parts.path.removeprefix("/saved/"), params)
+        if is_site_path(parts.path):
+            return self.server.pool.run(Job("", self.headers.get("Accept"), path=parts.path))
         if parts.path != "/sparql":
-            return error(404, f"not found: {parts.path}; the endpoint is /sparql")
+            return error(404, f"not found: {parts.path}; the endpoint is /sparql, the graph's pages are at /index.html")
         if "update" in params:
             return error(403, READ_ONLY)
         if "query" not in params:

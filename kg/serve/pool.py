@@ -27,6 +27,7 @@ from kg.dataset.store import build_store
 from kg.engines.limits import DEFAULT_TIMEOUT, GiB, describe_isolation, describe_size, memory_limit_message
 from kg.engines.worker import Handler, Ready, Worker, WorkerDied
 from kg.errors import KGError, MemoryLimitExceeded, QueryTimeout
+from kg.serve.linked import answer_path
 from kg.serve.protocol import Answer, Job, answer, error
 
 log = logging.getLogger("kg.serve")
@@ -55,8 +56,11 @@ def _open(spec: DatasetSpec, max_rows: int) -> tuple[Handler, list[str]]:
 
 
 def _answer(ds: Dataset, max_rows: int, job: Job) -> Answer:
-    """The reply to ``job``; MemoryError is left to the worker, which ends after it (kg.engines.worker)."""
+    """The reply to ``job`` (a query, or a Linked Data path); MemoryError is left to the worker, which ends after
+    it (kg.engines.worker)."""
     try:
+        if job.path:
+            return answer_path(ds, job.path, job.accept)
         return answer(ds, job, max_rows)
     except MemoryError:
         raise

@@ -53,6 +53,7 @@ class Job:
     graph_view: bool = False  # answer with the workbench's HTML graph of the result instead
     saved: str = ""  # the saved question ``text`` is, when its parameters come as values
     parameters: tuple[tuple[str, str], ...] = ()  # (name, value as typed), bound by kg.query.saved
+    path: str = ""  # a Linked Data path (/id/Haier, /id/Haier.ttl, /index.html): kg.serve.linked answers it
 
 
 @dataclass(frozen=True)
