@@ -349,10 +349,14 @@ def test_every_iri_of_the_data_namespace_has_a_page_and_twins(built: Path, ds: D
 
 
 @pytest.mark.slow
-def test_the_site_is_the_same_each_time(built: Path, tmp_path: Path) -> None:
+def test_the_site_is_the_same_each_time_and_on_either_engine(built: Path, tmp_path: Path) -> None:
+    """Byte for byte (the questions page aside, written here without answers), though Oxigraph returns terms in
+    another order and spells string literals with their datatype."""
     again = tmp_path / "again"
     subprocess.run(
-        [sys.executable, "-m", "kg.cli", "site", "-o", str(again), "--no-answers"], check=True, capture_output=True
+        [sys.executable, "-m", "kg.cli", "site", "-o", str(again), "--no-answers", "--engine", "oxigraph"],
+        check=True,
+        capture_output=True,
     )
     differ = [
         p.relative_to(built)

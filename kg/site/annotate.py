@@ -16,7 +16,7 @@ from rdflib import URIRef
 from rdflib.namespace import RDF, SKOS
 
 from kg.ingest.text import paragraphs_of
-from kg.site.model import Fact, SiteData, Term
+from kg.site.model import Fact, SiteData, Term, quotes
 from kg.vocab.namespaces import QDO
 
 _SPACE = re.compile(r"\s+")
@@ -54,17 +54,18 @@ def _article_facts(data: SiteData, article: URIRef) -> list[Fact]:
     g = data.ds.graph(article)
     facts = []
     for st in sorted(set(g.subjects(QDO.evidence, None)), key=str):
-        evidence = str(g.value(st, QDO.evidence))
         if (st, RDF.type, RDF.Statement) in g:
             s, p, o = (g.value(st, prop) for prop in (RDF.subject, RDF.predicate, RDF.object))
             if s is None or p is None or o is None:
                 continue
-            facts.append(Fact(data.term(s), data.term(p), data.term(o), evidence, "", st))  # type: ignore[arg-type]
+            subject, predicate, obj = data.term(s), data.term(p), data.term(o)
         else:
             kind = data.label(data.classes[st][0]) if data.classes.get(st) else "record"
-            record = Term(data.label(st), st if isinstance(st, URIRef) else None)
             value = g.value(st, QDO.valueText) or g.value(st, QDO.postTitle)
-            facts.append(Fact(record, Term(kind), Term(str(value)) if value else Term(""), evidence, "", record.iri))
+            subject, predicate = Term(data.label(st), st if isinstance(st, URIRef) else None), Term(kind)
+            obj = Term(str(value)) if value else Term("")
+        for quote in quotes(g, st):  # one fact per quote, each highlighted where it stands
+            facts.append(Fact(subject, predicate, obj, (quote,), "", st if isinstance(st, URIRef) else None))
     return facts
 
 
@@ -98,7 +99,7 @@ def annotate(data: SiteData, article: URIRef, text: str) -> Annotated:
     ends: dict[int, list[int]] = {}
     found = set()
     for number, fact in enumerate(facts, 1):
-        quote = _SPACE.sub(" ", fact.evidence).strip()
+        quote = _SPACE.sub(" ", fact.evidence[0]).strip()
         at = flat.find(quote) if quote else -1
         if at < 0 and quote:
             at = flat_folded.find(quote.casefold())

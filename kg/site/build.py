@@ -8,19 +8,22 @@ interrupted build leaves the old site as it was.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing as mp
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset
 
 from kg.dataset.outputs import check_folder
+from kg.engines.rdflib import RdflibBackend
+from kg.engines.registry import backend_of
 from kg.errors import KGError
 from kg.site.render import Site
 from kg.site.w3id import htaccess
@@ -73,19 +76,31 @@ def _render_chunk(work: Path, paths: list[str]) -> Counter[str]:
     return counts
 
 
+def _forkable(site: Site) -> bool:
+    """Whether worker processes may be forked from this one: the data is rdflib's, in this process (an Oxigraph
+    dataset is a handle on a worker process of its own, which forked copies must not share), and no other
+    thread runs (a fork copies only the calling thread, and with it any lock another thread held)."""
+    return (
+        isinstance(backend_of(site.data.ds), RdflibBackend)
+        and threading.active_count() == 1
+        and "fork" in mp.get_all_start_methods()
+    )
+
+
 def _render_all(site: Site, work: Path, processes: int) -> Counter[str]:
     """Every file of ``site`` written into ``work``: by forked worker processes, which share the loaded data
-    copy-on-write, when there is more than one core and enough files; else in this process."""
+    copy-on-write, when there are several cores, enough files and forking is safe; else in this process. The
+    workers are killed if this process stops early (its time limit, Ctrl-C)."""
     global _site
     paths = list(site.paths())
     _site = site
     try:
-        if processes < 2 or len(paths) < 2 * _CHUNK or "fork" not in mp.get_all_start_methods():
+        if processes < 2 or len(paths) < 2 * _CHUNK or not _forkable(site):
             return _render_chunk(work, paths)
         chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
         total: Counter[str] = Counter()
-        with ProcessPoolExecutor(processes, mp_context=mp.get_context("fork")) as pool:
-            for counts in pool.map(_render_chunk, [work] * len(chunks), chunks):
+        with mp.get_context("fork").Pool(processes) as pool:  # leaving the block terminates the workers
+            for counts in pool.imap_unordered(functools.partial(_render_chunk, work), chunks):
                 total.update(counts)
         return total
     finally:

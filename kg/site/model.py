@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from rdflib import Dataset, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -64,7 +64,7 @@ class Fact:
     subject: Term
     predicate: Term
     object: Term
-    evidence: str = ""
+    evidence: tuple[str, ...] = ()  # every quote, sorted: a statement may be quoted from two sentences
     rationale: str = ""
     statement: URIRef | None = None  # the reified statement or record that carries the proof
 
@@ -83,7 +83,7 @@ class Figure:
     qualifier: Term | None
     period: str
     source: Term
-    evidence: str
+    evidence: tuple[str, ...]
     rationale: str
     curated: bool
 
@@ -143,7 +143,9 @@ class SiteData:
         self.root = root or project_root()
         self.labels: dict[Node, str] = {}
         self.classes: dict[Node, list[URIRef]] = defaultdict(list)
-        self.proofs: dict[tuple[Node, Node, Node, Node], list[tuple[URIRef | None, str, str]]] = defaultdict(list)
+        self.proofs: dict[tuple[Node, Node, Node, Node], list[tuple[URIRef | None, tuple[str, ...], str]]] = (
+            defaultdict(list)
+        )
         self.records: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)  # node -> (graph, rec, prop)
         self.record_nodes: set[Node] = set()
         self.statements: set[Node] = set()
@@ -170,10 +172,12 @@ class SiteData:
                     continue
                 proof = (
                     st if isinstance(st, URIRef) else None,
-                    str(g.value(st, QDO.evidence) or ""),
+                    quotes(g, st),
                     str(g.value(st, QDO.rationale) or ""),
                 )
                 self.proofs[(g.identifier, subject, predicate, obj)].append(proof)
+        for classes in self.classes.values():
+            classes.sort()
         ds_default = self.ds.default_graph.identifier
         for rec in self.record_nodes:
             for _, p, o, graph in self.ds.quads((rec, None, None, None)):
@@ -318,6 +322,11 @@ class SiteData:
         return [self.source_term(iri) for iri, text in self._normalised_texts.items() if pattern.search(text)]
 
 
+def quotes(g: Graph, node: Node) -> tuple[str, ...]:
+    """Every qdo:evidence quote of ``node`` in ``g``, sorted (a set has no order of its own)."""
+    return tuple(sorted(str(q) for q in g.objects(node, QDO.evidence)))
+
+
 def has_page(iri: URIRef) -> bool:
     from kg.site.paths import page_of
 
@@ -358,7 +367,7 @@ def figure_of(data: SiteData, graph: Node, rec: Node) -> Figure | None:
         qualifier=opt(QDO.qualifier),
         period=_period(data, graph, rec),
         source=data.source_term(graph),
-        evidence=str(g.value(rec, QDO.evidence) or ""),
+        evidence=quotes(g, rec),
         rationale=str(g.value(rec, QDO.rationale) or ""),
         curated=graph == CURATED_GRAPH,
     )
@@ -398,7 +407,7 @@ def _key(pair: tuple[Node, Node]) -> tuple[str, str]:
 
 
 def _fact(data: SiteData, graph: Node, s: Node, p: Node, o: Node) -> Fact:
-    proofs = data.proofs.get((graph, s, p, o)) or [(None, "", "")]
+    proofs = data.proofs.get((graph, s, p, o)) or [(None, (), "")]
     statement, evidence, rationale = proofs[0]
     return Fact(data.term(s), data.term(p), data.term(o), evidence, rationale, statement)
 
@@ -418,7 +427,7 @@ def _record_facts(data: SiteData, node: URIRef) -> tuple[dict[Node, list[Fact]],
                 figures.append(figure)
             continue
         g = data.ds.graph(graph)  # type: ignore[arg-type]
-        evidence = str(g.value(rec, QDO.evidence) or "")
+        evidence = quotes(g, rec)
         rationale = str(g.value(rec, QDO.rationale) or "")
         record = Term(data.label(rec), rec if isinstance(rec, URIRef) else None)
         by_graph[graph].append(Fact(record, data.term(prop), data.term(node), evidence, rationale, record.iri))
@@ -433,25 +442,25 @@ def _source_order(data: SiteData, graph: Node) -> tuple[int, str]:
 
 def neighbours(data: SiteData, node: URIRef, limit: int = 16) -> list[tuple[Term, str, str]]:
     """The entities linked to ``node`` directly or through a record (a post links a person and an
-    organisation), most linked first, at most ``limit``."""
-    links: dict[URIRef, list[str]] = defaultdict(list)
+    organisation), the most often stated first (one count per link and source), at most ``limit``."""
+    links: dict[Node, set[tuple[str, object]]] = defaultdict(set)
 
     def linkable(other: Node) -> bool:
         return isinstance(other, URIRef) and other != node and other.startswith(DATA_BASE) and data.is_entity(other)
 
-    for p, o in data.ds.predicate_objects(node):
+    for _, p, o, g in data.ds.quads((node, None, None, None)):
         if linkable(o) and p not in _HEADER_PROPERTIES:
-            links[o].append(data.label(p))  # type: ignore[index]  # linkable: an IRI
-    for s, p in data.ds.subject_predicates(node):
+            links[o].add((data.label(p), g))
+    for s, p, _, g in data.ds.quads((None, None, node, None)):
         if linkable(s) and p not in _REIFICATION:
-            links[s].append(f"{data.label(p)} (of)")  # type: ignore[index]
+            links[s].add((f"{data.label(p)} (of)", g))
         elif s in data.record_nodes:
             via = data.label(data.classes[s][0]) if data.classes.get(s) else "record"
-            for p2, o2 in data.ds.predicate_objects(s):
+            for _, p2, o2, g2 in data.ds.quads((s, None, None, None)):
                 if linkable(o2) and p2 not in _RECORD_PLUMBING and p2 != QDO.indicator:
-                    links[o2].append(f"{data.label(p2)} (via {via})")  # type: ignore[index]
-    ranked = sorted(links.items(), key=lambda kv: (-len(kv[1]), _norm(data.label(kv[0]))))[:limit]
-    return [(data.term(n), ", ".join(sorted(set(labels))), data.colour(n)) for n, labels in ranked]
+                    links[o2].add((f"{data.label(p2)} (via {via})", g2))
+    ranked = sorted(links.items(), key=lambda kv: (-len(kv[1]), _norm(data.label(kv[0])), str(kv[0])))[:limit]
+    return [(data.term(n), ", ".join(sorted({how for how, _ in ways})), data.colour(n)) for n, ways in ranked]
 
 
 def entity_view(data: SiteData, node: URIRef) -> EntityView:

@@ -33,7 +33,7 @@ from kg.site import drawing
 from kg.site.annotate import annotate
 from kg.site.model import ArticleMeta, EntityView, SiteData, Term, entity_view
 from kg.site.paths import ONTOLOGY_PAGE, TWINS, link, page_of, root_of
-from kg.site.twins import description, twin_text
+from kg.site.twins import description, plain_graph, twin_text
 from kg.vocab.namespaces import DATA_BASE, ONTOLOGY_BASE, ONTOLOGY_IRI, QDO
 
 STATIC = Path(__file__).with_name("static")
@@ -141,7 +141,7 @@ class Site:
             return (STATIC / path).read_bytes()
         if path.startswith("ontology/"):
             if path == "ontology/ontology.ttl":
-                return twin_text(self.data.ds.graph(ONTOLOGY_IRI), "ttl")
+                return twin_text(plain_graph(self.data.ds.graph(ONTOLOGY_IRI)), "ttl")
             return self.ontology_files.get(path.removeprefix("ontology/"))
         pages = {
             "index.html": self.home,

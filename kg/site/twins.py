@@ -9,9 +9,11 @@ kg.publish.rdf.serialize, which reads it back and refuses to write anything it w
 
 from __future__ import annotations
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from collections.abc import Iterable
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import RDF, SKOS, XSD
 from rdflib.term import Node
 
 from kg.publish.rdf import Quad, serialize
@@ -30,7 +32,7 @@ def description(ds: Dataset, node: URIRef, proofs: set[Node] | None = None) -> G
     def add_all(subject: Node) -> None:
         for s, p, o, _ in ds.quads((subject, None, None, None)):
             if (s, p, o) not in out:
-                out.add((s, p, o))
+                out.add((s, p, _plain(o)))
                 if isinstance(o, BNode):
                     pending.append(o)
 
@@ -45,8 +47,24 @@ def description(ds: Dataset, node: URIRef, proofs: set[Node] | None = None) -> G
     for other in named:
         label = ds.value(other, SKOS.prefLabel)
         if label is not None:
-            out.add((other, SKOS.prefLabel, label))
+            out.add((other, SKOS.prefLabel, _plain(label)))
     return out
+
+
+def plain_graph(triples: Iterable[tuple[Node, Node, Node]]) -> Graph:
+    """The triples as a Graph, string literals without their datatype (see ``_plain``)."""
+    out = Graph()
+    for s, p, o in triples:
+        out.add((s, p, _plain(o)))
+    return out
+
+
+def _plain(term: Node) -> Node:
+    """A string literal as rdflib reads it from Turtle (no datatype), however the engine holding the data spells
+    it (Oxigraph gives xsd:string explicitly; RDF 1.1 says they are the same): twins do not depend on the engine."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
 
 
 def _carries_proof(ds: Dataset, node: Node, proofs: set[Node] | None) -> bool:
