@@ -225,3 +225,8 @@ def test_urllib_follows_the_redirect(base: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as caught:
         opener.open(base + "/id/Chery")
     assert caught.value.code == 303
+
+
+def test_the_served_questions_page_links_the_live_workbench(base: str) -> None:
+    status, _, body = _raw(base, "/queries.html")
+    assert status == 200 and b'href="./#saved=plan-targets"' in body and b"<caption>" not in body

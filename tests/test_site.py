@@ -291,7 +291,13 @@ def test_unknown_paths_have_no_file(site: Site) -> None:
 
 
 def test_hostile_text_is_escaped_everywhere() -> None:
-    site = Site(hostile_dataset(), answers=False)
+    ds = hostile_dataset()
+    for local in ("../../../escaped", "/etc/passwd", "article/../../x", "a\nb"):
+        ds.graph(ART.a001).add((URIRef(str(QD) + local), QDO.locatedIn, QD.Qingdao))
+    site = Site(ds, answers=False)
+    paths = list(site.paths())
+    assert all(not p.startswith("/") and ".." not in p.split("/") and "\n" not in p for p in paths)
+    assert len(paths) == len(set(paths))
     for path in ("id/evil.html", "id/Qingdao.html", "class/Enterprise.html", "id/article/a001.html"):
         page = _page(site, path)
         assert "<img src=x" not in page and "<script>window" not in page, path
@@ -379,6 +385,14 @@ def test_kg_site_replaces_its_own_site_and_refuses_other_folders(built: Path, tm
             [sys.executable, "-m", "kg.cli", "site", "-o", str(target)], capture_output=True, text=True
         )
         assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    for bad in ("javascript:alert(1)", "https://example.org/a b", "https://example.org/\nRewriteRule"):
+        fresh = tmp_path / "fresh"
+        result = subprocess.run(
+            [sys.executable, "-m", "kg.cli", "site", "-o", str(fresh), "--published-at", bad],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 2 and "--published-at" in result.stderr and not fresh.exists()
     file = tmp_path / "file.txt"
     file.write_text("x", encoding="utf-8")
     result = subprocess.run([sys.executable, "-m", "kg.cli", "site", "-o", str(file)], capture_output=True, text=True)

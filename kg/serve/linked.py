@@ -41,7 +41,7 @@ _sites: weakref.WeakKeyDictionary[Dataset, Site] = weakref.WeakKeyDictionary()
 def site_of(ds: Dataset) -> Site:
     site = _sites.get(ds)
     if site is None:
-        site = _sites[ds] = Site(ds)
+        site = _sites[ds] = Site(ds, workbench=True)
     return site
 
 

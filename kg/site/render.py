@@ -82,10 +82,13 @@ def _local(iri: URIRef) -> str:
 class Site:
     """The whole site over one dataset. ``render(path)`` gives one file or None; ``paths()`` lists them all."""
 
-    def __init__(self, ds: Dataset, root: Path | None = None, answers: bool = True) -> None:
+    def __init__(self, ds: Dataset, root: Path | None = None, answers: bool = True, workbench: bool = False) -> None:
+        """``answers``: run the saved questions for their page; ``workbench``: the pages are served by `kg serve`,
+        whose workbench (at the site's root) runs them live, so the questions page links there instead."""
         self.data = SiteData(ds, root)
         self.env = _environment()
-        self.answers = answers
+        self.answers = answers and not workbench
+        self.workbench = workbench
         self._pages = {page_of(iri): iri for iri in self.data.subjects}
         self._last_twin: tuple[URIRef, Graph] | None = None
 
@@ -393,7 +396,9 @@ class Site:
         return Term(str(term))
 
     def queries_page(self) -> str:
-        return self._render("queries.html", "queries", answers=self._answers, limit=ANSWER_ROWS)
+        return self._render(
+            "queries.html", "queries", answers=self._answers, limit=ANSWER_ROWS, workbench=self.workbench
+        )
 
 
 def _prefix(cls: URIRef) -> str:
