@@ -93,6 +93,7 @@ def _render_all(site: Site, work: Path, processes: int) -> Counter[str]:
     workers are killed if this process stops early (its time limit, Ctrl-C)."""
     global _site
     paths = list(site.paths())
+    site.queries_page()  # the saved questions answered once, here, before any worker starts
     _site = site
     try:
         if processes < 2 or len(paths) < 2 * _CHUNK or not _forkable(site):
