@@ -40,7 +40,7 @@ def site_command(
     """Write a page for every IRI of the graph (entities with their evidence by source, annotated articles,
     records), class indexes, the saved questions with their answers, the ontology reference and an offline
     search, with Turtle, JSON-LD, N-Triples and RDF/XML twins beside each page. Links are relative: open
-    OUTPUT/index.html from disk, or publish the folder as it is (see README, "Publishing the site")."""
+    OUTPUT/index.html from disk, or publish the folder as it is (see README, "Browsing and publishing")."""
     from kg.engines.limits import limited
     from kg.site.build import write_site
 
