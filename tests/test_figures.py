@@ -235,20 +235,22 @@ def test_figure_shows_in_jupyter_and_saves(graph: nx.MultiDiGraph, tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_cli_writes_figures_by_suffix_or_format(tmp_path: Path) -> None:
+def test_cli_writes_figures_by_suffix_or_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        for suffix, magic in ((".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
-            result = runner.invoke(kg_cli, ["graph", "--path", "Chery", "Haier", "-o", f"fig{suffix}"])
-            assert result.exit_code == 0, result.output
-            assert magic in Path(here, f"fig{suffix}").read_bytes()[:200]
-        for _ in range(2):  # no -o: a default name, never over a file already there
-            result = runner.invoke(kg_cli, ["graph", "--focus", "COSMOPlat", "--format", "svg"])
-            assert result.exit_code == 0, result.output
-        assert sorted(p.name for p in Path(here).glob("graph-*")) == [
-            "graph-focus-cosmoplat-2.svg",
-            "graph-focus-cosmoplat.svg",
-        ]
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    for suffix, magic in ((".svg", b"<svg"), (".png", b"\x89PNG"), (".pdf", b"%PDF")):
+        result = runner.invoke(kg_cli, ["graph", "--path", "Chery", "Haier", "-o", f"fig{suffix}"])
+        assert result.exit_code == 0, result.output
+        assert magic in Path(here, f"fig{suffix}").read_bytes()[:200]
+    for _ in range(2):  # no -o: a default name, never over a file already there
+        result = runner.invoke(kg_cli, ["graph", "--focus", "COSMOPlat", "--format", "svg"])
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in Path(here).glob("graph-*")) == [
+        "graph-focus-cosmoplat-2.svg",
+        "graph-focus-cosmoplat.svg",
+    ]
 
 
 def test_one_colour_per_class_in_every_drawing(ds: Dataset, graph: nx.MultiDiGraph) -> None:

@@ -358,7 +358,7 @@ def test_cli_graph_and_central(graph: nx.MultiDiGraph, tmp_path: Path) -> None:
     assert "the view has no node, so there is nothing to draw" in str(result.exception)
 
 
-def test_default_output_names_never_overwrite(tmp_path: Path) -> None:
+def test_default_output_names_never_overwrite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert default_output("focus-COSMOPlat", "html", tmp_path) == tmp_path / "graph-focus-cosmoplat.html"
     assert default_output("path-Chery-Haier Kaos", "svg", tmp_path).name == "graph-path-chery-haier-kaos.svg"
     assert default_output("query-../../etc/passwd", "html", tmp_path).name == "graph-query-etc-passwd.html"
@@ -367,12 +367,14 @@ def test_default_output_names_never_overwrite(tmp_path: Path) -> None:
     (tmp_path / "graph-whole-2.html").symlink_to(tmp_path / "elsewhere")
     assert default_output("whole", "html", tmp_path).name == "graph-whole-3.html"
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        Path(here, "graph-whole.html").write_text("kept")
-        result = runner.invoke(_cli(), ["graph"])
-        assert result.exit_code == 0, result.output
-        assert Path(here, "graph-whole.html").read_text() == "kept"
-        assert Path(here, "graph-whole-2.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    here = tmp_path / "work"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    Path(here, "graph-whole.html").write_text("kept")
+    result = runner.invoke(_cli(), ["graph"])
+    assert result.exit_code == 0, result.output
+    assert Path(here, "graph-whole.html").read_text() == "kept"
+    assert Path(here, "graph-whole-2.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 @pytest.mark.parametrize("engine", ["sfdp", "networkx"])
