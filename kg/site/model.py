@@ -22,7 +22,7 @@ from rdflib.term import Node
 from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie
 from kg.graph.style import FAMILIES, OTHER, Family, family_of_class
-from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ENTITIES_GRAPH, ONTOLOGY_BASE, ONTOLOGY_IRI, QDO, SCHEMA
+from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ONTOLOGY_BASE, ONTOLOGY_IRI, QDO, SCHEMA
 from kg.vocab.terms import LABEL_PROPERTIES, RECORD_CLASSES
 
 #: What the page header shows; not repeated among the statements.
@@ -191,7 +191,16 @@ class SiteData:
             return self.labels[node]
         if node in self.record_nodes:
             return self._record_label(node)
+        if node in self.statements:
+            return self._statement_label(node)
         return curie(node) if isinstance(node, URIRef) else str(node)
+
+    def _statement_label(self, node: Node) -> str:
+        """A reified statement reads as the triple it is about: "Learning from Shenzhen … concerns Shenzhen"."""
+        parts = [self.ds.value(node, prop) for prop in (RDF.subject, RDF.predicate, RDF.object)]
+        if any(part is None for part in parts) or node in parts:
+            return f"statement {curie(node)}"
+        return "Statement: " + " ".join(self.label(part) for part in parts)  # type: ignore[arg-type]
 
     def _record_label(self, node: Node) -> str:
         """A record has no label of its own: it reads as what it records (a post's title, a figure's indicator and
@@ -397,11 +406,10 @@ def _facts(data: SiteData, node: URIRef) -> dict[Node, list[Fact]]:
     nor the reification and records, shown elsewhere), from the quads that name it: no graph is searched that
     does not mention it."""
     out: dict[Node, list[Fact]] = defaultdict(list)
-    header = _HEADER_PROPERTIES if node not in data.statements else frozenset()
     default = data.ds.default_graph.identifier
     for _, p, o, g in sorted(data.ds.quads((node, None, None, None)), key=_key):
         graph = g or default
-        if p in header or (graph == ENTITIES_GRAPH and p in _HEADER_PROPERTIES):
+        if p in _HEADER_PROPERTIES:
             continue
         out[graph].append(_fact(data, graph, node, p, o))
     for s, p, _, g in sorted(data.ds.quads((None, None, node, None)), key=_key):
