@@ -213,7 +213,7 @@ def test_an_article_text_outside_data_articles_is_not_read(tmp_path: Path, ds: D
     secret = tmp_path / "secret.txt"
     secret.write_text("secret", encoding="utf-8")
     for name in ("../../../../../../../../" + str(secret), "data/articles/../../ontology.ttl", str(secret)):
-        assert data.article_text(type(meta)(meta.iri, "a001", "", "", "", name)) is None
+        assert data.article_text(type(meta)(meta.iri, "a001", "", "", (), name)) is None
 
 
 # --- twins -------------------------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ class ArticleMeta:
     short_id: str
     title: str
     date: str
-    publisher: str
+    publishers: tuple[str, ...]  # a syndicated release names several
     source_file: str
 
 
@@ -156,7 +156,15 @@ class SiteData:
         label_rank: dict[Node, int] = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
         best: dict[Node, int] = {}
         for s, p, o, _ in self.ds.quads((None, None, None, None)):
-            if p in label_rank and isinstance(o, Literal) and label_rank[p] < best.get(s, 99):
+            if (
+                p in label_rank
+                and isinstance(o, Literal)
+                and (label_rank[p], str(o))
+                < (
+                    best.get(s, 99),
+                    self.labels.get(s, "\U0010ffff"),
+                )
+            ):  # the best-ranked property's smallest value: the same label whatever order the engine gives
                 best[s], self.labels[s] = label_rank[p], str(o)
             elif p == RDF.type and isinstance(o, URIRef) and isinstance(s, URIRef):
                 if o not in self.classes[s]:
@@ -254,7 +262,7 @@ class SiteData:
                 str(self.ds.value(node, QDO.shortId) or curie(node)),
                 str(self.ds.value(node, DCTERMS.title) or ""),
                 str(self.ds.value(node, DCTERMS.date) or self.ds.value(node, QDO.dateText) or ""),
-                self.label(publisher) if (publisher := self.ds.value(node, DCTERMS.publisher)) is not None else "",
+                tuple(sorted({self.label(p) for p in self.ds.objects(node, DCTERMS.publisher)})),
                 str(self.ds.value(node, QDO.sourceFile) or ""),
             )
         return dict(sorted(out.items(), key=lambda kv: kv[1].short_id))

@@ -298,8 +298,8 @@ class Site:
         }
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", meta.date):
             doc["datePublished"] = meta.date
-        if meta.publisher:
-            doc["publisher"] = {"@type": "Organization", "name": meta.publisher}
+        if meta.publishers:
+            doc["publisher"] = [{"@type": "Organization", "name": name} for name in meta.publishers]
         return self._render(
             "article.html",
             page,

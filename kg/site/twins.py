@@ -49,8 +49,7 @@ def description(ds: Dataset, node: URIRef, proofs: set[Node] | None = None) -> G
         add_all(pending.pop())
     named = {t for triple in out for t in triple if isinstance(t, URIRef)} - {node}
     for other in named:
-        label = ds.value(other, SKOS.prefLabel)
-        if label is not None:
+        for label in ds.objects(other, SKOS.prefLabel):
             out.add((other, SKOS.prefLabel, _plain(label)))
     return out
 
