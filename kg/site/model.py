@@ -22,6 +22,7 @@ from rdflib.term import Node
 from kg.dataset.paths import project_root
 from kg.dataset.resolve import curie
 from kg.graph.style import FAMILIES, OTHER, Family, family_of_class
+from kg.site.paths import page_of
 from kg.vocab.namespaces import CURATED_GRAPH, DATA_BASE, ONTOLOGY_BASE, ONTOLOGY_IRI, QDO, SCHEMA
 from kg.vocab.terms import LABEL_PROPERTIES, RECORD_CLASSES
 
@@ -350,8 +351,6 @@ def quotes(g: Graph, node: Node) -> tuple[str, ...]:
 
 
 def has_page(iri: URIRef) -> bool:
-    from kg.site.paths import page_of
-
     return page_of(iri) is not None and not str(iri).startswith(ONTOLOGY_BASE)
 
 

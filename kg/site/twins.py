@@ -21,8 +21,6 @@ from kg.errors import KGError
 from kg.publish.rdf import Quad, serialize
 from kg.vocab.namespaces import PREFIXES
 
-#: Twin suffix -> kg.publish.rdf export format.
-EXPORT_NAMES = {"ttl": "turtle", "jsonld": "jsonld", "nt": "nt", "rdf": "xml"}
 _OX_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES, "rdf": ox.RdfFormat.RDF_XML}
 
 
@@ -86,7 +84,7 @@ def twin_text(graph: Graph, suffix: str) -> str:
     than rdflib's, which matters at four twins per page and tens of thousands of pages."""
     if suffix == "jsonld":
         quads: list[Quad] = [(s, p, o, DATASET_DEFAULT_GRAPH_ID) for s, p, o in graph]
-        return serialize(quads, EXPORT_NAMES[suffix])
+        return serialize(quads, "jsonld")
     try:
         triples = [ox.Triple(to_ox_resource(s), to_ox_iri(p), to_ox(o)) for s, p, o in graph]
         triples.sort(key=str)
