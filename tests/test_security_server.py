@@ -800,7 +800,9 @@ def test_the_pool_recovers_once_the_data_loads_again(tmp_path: Path) -> None:
         assert status == 503 and report["status"] == "unavailable" and report["workers"] == 0
         reply = ask_form(served.url, ASK)
         assert reply.status == 503 and "no query worker is available" in one_line(reply)
-        extra.write_text(EXTRA, encoding="utf-8")
+        fixed = tmp_path / "extra.ttl.new"  # replaced in one step: a retrying worker must not read a half-written file
+        fixed.write_text(EXTRA, encoding="utf-8")
+        fixed.replace(extra)
         wait_for(lambda: served.health()[0] == 200, "/health to report the recovery")
         assert ask_form(served.url, "ASK { <urn:kg:test> <urn:kg:says> 'healed' }").body.count(b"true") == 1
         assert served.proc.poll() is None

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.engines.remote import Endpoint
 from kg.errors import ResolveError
 from kg.vocab.namespaces import DATA_BASE, PREFIXES
 from kg.vocab.terms import LABEL_PROPERTIES, NAME_PROPERTIES
+
+if TYPE_CHECKING:
+    from kg.engines.remote import Endpoint
 
 
 def _norm(text: str) -> str:

@@ -18,7 +18,6 @@ from rdflib import Dataset
 
 from kg.dataset.load import load_dataset
 from kg.dataset.paths import draft_sources, shipped_sources
-from kg.dataset.store import open_store
 from kg.engines import ENGINES
 from kg.engines.registry import engine_named, store_engine
 from kg.errors import InputError
@@ -59,6 +58,8 @@ class DatasetSpec:
         """The dataset: parsed from the files, or read from the store (refreshed first if a source changed).
         What its engine can do, callers ask its backend (kg.engines.registry.backend_of)."""
         if self.store is not None:
+            from kg.dataset.store import open_store  # Oxigraph's: a cold `kg query` on rdflib does without it
+
             return open_store(self.store, self.data)
         sources = [*shipped_sources(), *draft_sources()] if self.drafts else None
         return load_dataset(self.data, sources=sources, engine=self.engine)

@@ -36,7 +36,7 @@ from rdflib.term import Identifier
 
 from kg.engines import limits
 from kg.engines.backend import ANY, Capabilities, GraphSelection, Quad, Triple
-from kg.engines.oxigraph_worker import ERROR, Snapshot, evaluate, open_snapshot
+from kg.engines.oxigraph_worker import ERROR, TABLE, Snapshot, answer, evaluate, open_snapshot
 from kg.engines.results import result_from_bytes, to_result
 from kg.engines.safety import Prepared, prepare
 from kg.engines.terms import (
@@ -311,18 +311,44 @@ class OxigraphBackend:
     ) -> Result:
         """Evaluate the checked text natively, in the store's worker: no network there even when ``allow_network``
         lets SERVICE past the check."""
-        args = {
+        args = self._query_args(prepared, graphs)
+        if limits.in_worker:
+            return to_result(evaluate(self.store, args))
+        kind, payload = self._answer(args, timeout, memory_limit)
+        return result_from_bytes(payload, kind)
+
+    def query_json(
+        self,
+        prepared: Prepared,
+        *,
+        graphs: GraphSelection | None = None,
+        timeout: float | None = None,
+        memory_limit: int | None = None,
+    ) -> bytes:
+        """A SELECT or ASK answer in the SPARQL JSON Oxigraph writes itself, for callers that pass the bytes on
+        (`kg serve`): no rdflib term is built, which at Oxigraph's speed would cost more than the evaluation."""
+        args = self._query_args(prepared, graphs)
+        kind, payload = answer(self.store, args) if limits.in_worker else self._answer(args, timeout, memory_limit)
+        if kind == ERROR:
+            raise QueryError(payload.decode("utf-8", "replace"))
+        if kind != TABLE:
+            raise QueryError("a CONSTRUCT or DESCRIBE answer is a graph, not SPARQL JSON results")
+        return payload
+
+    def _query_args(self, prepared: Prepared, graphs: GraphSelection | None) -> dict[str, object]:
+        return {
             "query": prepared.text,
             "prefixes": _PREFIXES,
             "substitutions": {ox.Variable(str(k)): to_ox(v) for k, v in prepared.bindings.items()},
             **self._dataset_args(GraphSelection.chosen(prepared, graphs)),
         }
-        if limits.in_worker:
-            return to_result(evaluate(self.store, args))
+
+    def _answer(self, args: dict[str, object], timeout: float | None, memory_limit: int | None) -> tuple[bytes, bytes]:
+        """The worker's serialized answer; QueryError carrying its message when it could not answer."""
         kind, payload = self._ask(args, limits.budget(timeout), memory_limit)
         if kind == ERROR:
             raise QueryError(payload.decode("utf-8", "replace"))
-        return result_from_bytes(payload, kind)
+        return kind, payload
 
     def _dataset_args(self, graphs: GraphSelection | None) -> dict[str, object]:
         """The query's dataset: the store's default graph (the merge), or the graphs a selection names."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rdflib import BNode, Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.sparql import Query
 from rdflib.query import Result
 
 from kg.engines.backend import ANY, Capabilities, GraphSelection, Quad, Triple
@@ -61,11 +62,15 @@ class RdflibBackend:
         """Evaluate to the end, under the network guard, the deadline and the memory ceiling."""
         selection = GraphSelection.chosen(prepared, graphs)
         target = self._ds if selection is None else self._view(selection)
-        prepared.query.algebra["datasetClause"] = None  # served by the view above, never loaded by rdflib
+        # FROM is served by the view above, never loaded by rdflib; the parse is shared (kg.engines.safety), so the
+        # clause is dropped from a copy of its top node.
+        algebra = prepared.query.algebra.clone()
+        algebra["datasetClause"] = None
+        query = Query(prepared.query.prologue, algebra)
         why = "during a query; use --allow-network to permit it"
         try:
             with no_network(why, allowed=allow_network), limited(timeout, memory_limit), deep_recursion():
-                result = target.query(prepared.query, initBindings={str(k): v for k, v in prepared.bindings.items()})
+                result = target.query(query, initBindings={str(k): v for k, v in prepared.bindings.items()})
                 if result.type == "SELECT":
                     result.bindings  # noqa: B018 - forces evaluation inside the limits
                 elif result.type in ("CONSTRUCT", "DESCRIBE"):

@@ -7,36 +7,45 @@ is its backend's ``capabilities``.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING
+
 from rdflib import Dataset
 
 from kg.engines import ENGINES
 from kg.engines.backend import LocalBackend
-from kg.engines.oxigraph import OxigraphBackend
 from kg.engines.rdflib import RdflibBackend
 from kg.errors import InputError
 
-#: The engines a dataset can be loaded into, by the names users give them (kg.engines.ENGINES, the default first).
-LOCAL: dict[str, type[RdflibBackend] | type[OxigraphBackend]] = {"rdflib": RdflibBackend, "oxigraph": OxigraphBackend}
+if TYPE_CHECKING:
+    from kg.engines.oxigraph import OxigraphBackend
+
+#: The engines a dataset can be loaded into, by the names users give them (kg.engines.ENGINES, the default first):
+#: each backend's module and class, imported when first named, so that work on rdflib never loads pyoxigraph
+#: (a tenth of a cold `kg query`).
+LOCAL = {"rdflib": ("kg.engines.rdflib", "RdflibBackend"), "oxigraph": ("kg.engines.oxigraph", "OxigraphBackend")}
 
 
 def engine_named(name: str) -> type[RdflibBackend] | type[OxigraphBackend]:
     """The backend class of the engine ``name``; InputError naming the choices for an unknown one."""
     if name not in LOCAL:
         raise InputError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
-    return LOCAL[name]
+    module, cls = LOCAL[name]
+    found: type[RdflibBackend] | type[OxigraphBackend] = getattr(importlib.import_module(module), cls)
+    return found
 
 
 def store_engine(engine: str | None) -> str:
     """The engine an on-disk store is opened with: ``engine`` if it can hold one, else (when none was asked for)
     the one that can; InputError when the engine asked for cannot."""
-    name = next(n for n, kind in LOCAL.items() if kind.capabilities.persistent)
+    name = next(n for n in LOCAL if engine_named(n).capabilities.persistent)
     if engine is not None and not engine_named(engine).capabilities.persistent:
-        title = LOCAL[name].title
+        title = engine_named(name).title
         raise InputError(f"a store is {title}'s: use --store with --engine {name} (or without --engine)")
     return engine or name
 
 
 def backend_of(ds: Dataset) -> LocalBackend:
-    """The backend holding ``ds``: an Oxigraph store's own, else rdflib's over ``ds`` itself."""
-    backend = getattr(ds.store, "backend", None)
-    return backend if isinstance(backend, OxigraphBackend) else RdflibBackend(ds)
+    """The backend holding ``ds``: an Oxigraph store's own (its rdflib view carries it), else rdflib's over ``ds``."""
+    backend: LocalBackend | None = getattr(ds.store, "backend", None)
+    return backend if backend is not None else RdflibBackend(ds)

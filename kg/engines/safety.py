@@ -17,11 +17,12 @@ position the check did not see, and Oxigraph evaluates in a process with no netw
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rdflib import Literal, URIRef, Variable
 from rdflib.plugins.sparql.algebra import translateQuery
@@ -47,6 +48,12 @@ _SERVICE_WORD = re.compile(
     r"(?<![\w:?$\-.])SERVICE(?:\s|#[^\n]*\n)*(?:SILENT\b|<|[?$][A-Za-z_0-9]|[A-Za-z][\w.\-]*:|:)",
     re.IGNORECASE,
 )
+#: Query texts up to this many characters keep their parse, at most _PARSES of them (least recently used
+#: first out): rdflib's parser takes 10-40 ms of a saved question that Oxigraph answers in 1 ms, and a
+#: server hears the same questions again and again. Longer texts are parsed afresh, so hostile clients
+#: cannot make the cache hold more than about _PARSES × _CACHEABLE characters of text and their parses.
+_CACHEABLE = 16_384
+_PARSES = 256
 _REFUSED_SERVICE = "SERVICE is refused: queries never reach the network (use --allow-network to permit it)"
 
 
@@ -200,6 +207,11 @@ def _meaningful(text: str) -> str:
 
 
 def _parse(text: str) -> Query:
+    """The checked parse of ``text``; callers must not change it, since equal texts share it."""
+    return _parse_cached(text) if len(text) <= _CACHEABLE else _parse_fresh(text)
+
+
+def _parse_fresh(text: str) -> Query:
     if not _meaningful(text):
         raise QueryError("empty query: write a SELECT, ASK, CONSTRUCT or DESCRIBE query")
     deepest = nesting(text)
@@ -220,11 +232,17 @@ def _parse(text: str) -> Query:
         raise QueryError(f"malformed query: {_position(exc)}syntax error{token}") from None
     try:
         with deep_recursion():
-            return translateQuery(tree, initNs=dict(PREFIXES))
+            query = translateQuery(tree, initNs=dict(PREFIXES))
     except RecursionError:
         raise QueryError("query too deeply nested to parse") from None
     except Exception as exc:
         raise _translate_error(exc) from None
+    if query.algebra.name == "ConstructQuery" and not query.algebra.get("template"):
+        query.algebra["template"] = _where_template(query.algebra)
+    return query
+
+
+_parse_cached = functools.lru_cache(maxsize=_PARSES)(_parse_fresh)  # failures raise, so they are never kept
 
 
 def _refuse_network(query: Query, text: str) -> None:
@@ -259,8 +277,15 @@ def prepare(text: str, bindings: Mapping[str, object] | None = None, *, allow_ne
     """Normalise, bind and check a query: unsafe features refused, parameters written in as validated terms.
 
     A parameter the query projects stays a binding (rdflib's initial bindings, Oxigraph's
-    substitutions): it cannot be written into a SELECT clause as a term.
+    substitutions): it cannot be written into a SELECT clause as a term. A text without parameters is
+    checked once and its Prepared reused (its parse shared, see _CACHEABLE).
     """
+    if not bindings and len(text) <= _CACHEABLE:
+        return replace(_prepare_plain(text, allow_network), bindings={})
+    return _prepare(text, bindings, allow_network)
+
+
+def _prepare(text: str, bindings: Mapping[str, object] | None, allow_network: bool) -> Prepared:
     text = normalise(text)
     query = _parse(text)
     values = dict(bindings or {})
@@ -281,10 +306,13 @@ def prepare(text: str, bindings: Mapping[str, object] | None = None, *, allow_ne
     if not allow_network:
         _refuse_network(query, text)
     form = FORMS.get(query.algebra.name, "SELECT")
-    if form == "CONSTRUCT" and not query.algebra.get("template"):
-        query.algebra["template"] = _where_template(query.algebra)
     # every value left was checked by term_text, which passes IRIs and literals alone
     return Prepared(text, query, {Variable(k): v for k, v in values.items() if isinstance(v, (URIRef, Literal))}, form)
+
+
+@functools.lru_cache(maxsize=_PARSES)
+def _prepare_plain(text: str, allow_network: bool) -> Prepared:
+    return _prepare(text, None, allow_network)
 
 
 def _where_template(algebra: CompValue) -> list:

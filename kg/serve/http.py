@@ -17,6 +17,8 @@ Any page a user visits can send requests to a local server, so the server faces 
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import functools
 import io
 import ipaddress
 import json
@@ -320,14 +322,27 @@ class SparqlServer(ThreadingHTTPServer):
         return g
 
 
+@functools.lru_cache(maxsize=2)
+def _http_date(second: int) -> str:
+    return email.utils.formatdate(second, usegmt=True)
+
+
 class SparqlHandler(BaseHTTPRequestHandler):
     server: SparqlServer
     protocol_version = "HTTP/1.1"
     server_version = "kg-serve"
     timeout = WRITE_TIMEOUT
+    # An answer leaves in two writes (head, body): with Nagle's algorithm the body waits for the client's delayed
+    # ACK of the head, about 40 ms on Linux, which capped a keep-alive client at ~25 answers a second.
+    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, formatted once a second rather than for every answer (the standard library's
+        formatting was a tenth of the server's own time per request under load)."""
+        return _http_date(int(time.time() if timestamp is None else timestamp))
 
     def log_message(self, format: str, *args: object) -> None:
         if self.server.log:
