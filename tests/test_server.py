@@ -595,8 +595,8 @@ def _json_rows(body: bytes) -> list[tuple]:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(p.stem for p in queries_dir().glob("*.rq")))
 def test_oxigraph_json_is_what_rdflib_serves(oxigraph_endpoint: str, endpoint: str, name: str) -> None:
-    """On Oxigraph the server passes on the SPARQL JSON the engine writes itself; a client reads the same answer to
-    every saved question as from the rdflib engine, whose JSON kg writes term by term."""
+    """Each engine writes the SPARQL JSON itself (Oxigraph natively, rdflib with its own serializer) and the server
+    passes it on: a client reads the same answer to every saved question from both."""
     text = (queries_dir() / f"{name}.rq").read_text(encoding="utf-8")
     status, headers, body = _post_form(oxigraph_endpoint, "application/sparql-results+json", query=text)
     expected_status, _, expected = _post_form(endpoint, "application/sparql-results+json", query=text)

@@ -122,6 +122,18 @@ class LocalBackend(Backend, Protocol):
         ``graph`` (None: the file's URI; quad files name their own graphs)."""
         ...
 
+    def query_json(
+        self,
+        prepared: Prepared,
+        *,
+        graphs: GraphSelection | None = None,
+        timeout: float | None = None,
+        memory_limit: int | None = None,
+    ) -> bytes:
+        """A SELECT or ASK answer as W3C SPARQL JSON results, written by the engine's own serializer, for callers
+        that pass the bytes on (`kg serve`); QueryError for a CONSTRUCT or DESCRIBE."""
+        ...
+
     def load_quads(self, quads: list[Quad], own: URIRef) -> None:
         """Add what a guarded rdflib parser read from one file (kg.dataset.load): its blank nodes are the
         file's own; ``own`` is the file's graph, for statements the file put in no graph."""

@@ -325,8 +325,8 @@ class OxigraphBackend:
         timeout: float | None = None,
         memory_limit: int | None = None,
     ) -> bytes:
-        """A SELECT or ASK answer in the SPARQL JSON Oxigraph writes itself, for callers that pass the bytes on
-        (`kg serve`): no rdflib term is built, which at Oxigraph's speed would cost more than the evaluation."""
+        """Oxigraph writes the JSON itself: no rdflib term is built, which at Oxigraph's speed would cost more than
+        the evaluation."""
         args = self._query_args(prepared, graphs)
         kind, payload = answer(self.store, args) if limits.in_worker else self._answer(args, timeout, memory_limit)
         if kind == ERROR:

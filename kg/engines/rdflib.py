@@ -85,6 +85,21 @@ class RdflibBackend:
             raise QueryError(f"query failed: {exc}") from None
         return result
 
+    def query_json(
+        self,
+        prepared: Prepared,
+        *,
+        graphs: GraphSelection | None = None,
+        timeout: float | None = None,
+        memory_limit: int | None = None,
+    ) -> bytes:
+        result = self.query(prepared, graphs=graphs, timeout=timeout, memory_limit=memory_limit)
+        if result.type not in ("SELECT", "ASK"):
+            raise QueryError(f"a {result.type} answer is a graph, not SPARQL JSON results")
+        payload = result.serialize(format="json")
+        assert payload is not None  # given no destination, rdflib returns the bytes
+        return payload
+
     def _view(self, selection: GraphSelection) -> Dataset:
         """The dataset a selection describes, built from graphs already in the dataset.
 
