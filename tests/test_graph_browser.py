@@ -13,6 +13,7 @@ import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 
+from kg.graph.compose import ViewRequest, compose_view, write_view
 from kg.graph.convert import rdf_to_nx
 from kg.graph.html import KEEP_LABELS, write_html
 from kg.graph.layout import PHYSICS_LIMIT
@@ -230,3 +231,16 @@ def test_find_matches_every_name(ds: Dataset, browser, tmp_path: Path) -> None:
         else:
             assert result == f"No node is named “{typed}”."
     assert opened.errors == []
+
+
+def test_a_budgeted_focus_page_says_what_it_left_out(ds: Dataset, browser, tmp_path: Path) -> None:
+    view = compose_view(ViewRequest(focus="Qingdao", depth=2, max_nodes=30), ds)
+    path = tmp_path / "qingdao.html"
+    write_view(view, path, "html")
+    opened = Page(browser, path)
+    assert opened.errors == [] and opened.external == []
+    assert opened.node_count() == 30
+    assert opened.page.inner_text(".summary").startswith(f"Showing {view.graph.graph['shown']}")
+    assert opened.page.inner_text("#left-out") == f"{view.graph.graph['left_out']}."
+    assert opened.drawn_pixels() > 5_000
+    opened.page.screenshot(path=str(tmp_path / "qingdao.png"))

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from kg.cli.options import dataset_options, limit_options, open_dataset, resolve_limits
+from kg.graph.budget import MAX_NODES
 from kg.vocab.formats import VIEW_FORMATS
 
 if TYPE_CHECKING:
@@ -29,6 +30,14 @@ _ALL_NODES = click.option(
     default=25,
     show_default=True,
     help="With --focus, do not walk through nodes with more neighbours than this (e.g. Qingdao); 0 = no limit.",
+)
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=0),
+    default=MAX_NODES,
+    show_default=True,
+    help="With --focus, show at most this many nodes: the nearest first, each class in turn, the best supported "
+    "(most sources) first; the view says what it left out. 0 = no limit.",
 )
 @click.option("--path", "path", nargs=2, metavar="A B", help="The shortest paths between two entities.")
 @click.option(
@@ -71,6 +80,7 @@ def graph_command(
     focus: str | None,
     depth: int,
     hub_limit: int,
+    max_nodes: int,
     path: tuple[str, str] | None,
     query: str | None,
     fmt: str | None,
@@ -106,7 +116,18 @@ def graph_command(
     if endpoint is not None and (focus is None or classes or predicates or data or store):
         raise click.UsageError("--endpoint draws a --focus view (without --class, --predicate, --data or --store)")
     request = ViewRequest(
-        focus, depth, hub_limit or None, path, query, literals, classes, predicates, ontology, statements, all_nodes
+        focus,
+        depth,
+        hub_limit or None,
+        path,
+        query,
+        literals,
+        classes,
+        predicates,
+        ontology,
+        statements,
+        all_nodes,
+        max_nodes or None,
     )
     if output is None:
         fmt = fmt or "html"
@@ -119,6 +140,9 @@ def graph_command(
         remote = None if endpoint is None else Endpoint(endpoint, timeout=remaining() or 3600.0)
         view = compose_view(request, ds, remote, memory)
         click.echo(write_view(view, output, fmt, title), err=True)
+    left_out = view.graph.graph.get("left_out")
+    if left_out:
+        click.echo(f"showing {view.graph.graph['shown']}; left out: {left_out} (--max-nodes shows more)", err=True)
 
 
 @click.command("central")

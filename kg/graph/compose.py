@@ -9,17 +9,21 @@ whole graph first, so it costs the same on a big store or a remote endpoint as o
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
-from rdflib import Dataset, Graph
+from rdflib import Dataset, URIRef
 
 from kg.dataset.resolve import label_of, lookup_graph, resolve_entity
 from kg.engines.remote import Endpoint
 from kg.errors import KGError, ResolveError
-from kg.graph.convert import ConvertOptions, rdf_to_nx
+from kg.graph.budget import MAX_NODES, check_max_nodes
+from kg.graph.convert import ConvertOptions
 from kg.graph.draw import draw_figure
 from kg.graph.files import write_graph
 from kg.graph.html import write_html
@@ -35,7 +39,7 @@ from kg.graph.views import (
     shortest_path,
     whole_graph,
 )
-from kg.graph.walk import LocalSource, RemoteSource, walk
+from kg.graph.walk import OxigraphSource, QuadSource, RemoteSource, local_source, walk
 from kg.query.saved import looks_like_name, lookup, read_query_file
 from kg.query.sparql import run_query
 from kg.vocab.formats import FIGURES
@@ -58,10 +62,12 @@ class ViewRequest:
     ontology: bool = False
     statements: bool = False
     all_nodes: bool = False  # paths also through records, articles and values
+    max_nodes: int | None = MAX_NODES  # a focus view's node budget (kg.graph.budget); None: every node within depth
 
     def __post_init__(self) -> None:
         if sum(x is not None for x in (self.focus, self.path, self.query)) > 1:
             raise KGError("give at most one of focus, path and query")
+        check_max_nodes(self.max_nodes)
 
     @property
     def name(self) -> str:
@@ -100,11 +106,13 @@ def compose_view(
     if endpoint is not None:
         if not request.walks:
             raise KGError("a remote endpoint draws a focus view (without class or predicate filters)")
-        return _walked(request, RemoteSource(endpoint), lookup_graph(endpoint, request.focus or ""))
+        name = request.focus or ""
+        return _walked(request, RemoteSource(endpoint), resolve_entity(lookup_graph(endpoint, name), name))
     if ds is None:
         raise KGError("compose_view needs a dataset or an endpoint")
     if request.walks:
-        return _walked(request, LocalSource(ds), ds)
+        source = local_source(ds)
+        return _walked(request, source, _resolved(source, ds, request.focus or ""))
     options: ConvertOptions = {
         "literals": request.literals,
         "classes": [resolve_entity(ds, c) for c in request.classes],
@@ -122,7 +130,7 @@ def compose_view(
         raise ResolveError(f"{' and '.join(missing)} is left out by --class or --predicate, so there is no view of it")
     if request.focus is not None:
         (node,) = ends
-        view = neighbourhood(view, node, request.depth, request.hub_limit)
+        view = neighbourhood(view, node, request.depth, request.hub_limit, max_nodes=request.max_nodes)
         return View(view, f"{label_of(ds, node)} and its links (depth {request.depth})", str(node))
     if request.path is not None:
         a, b = ends
@@ -134,20 +142,39 @@ def compose_view(
     return View(view, WHOLE_TITLE)
 
 
-def _walked(request: ViewRequest, source: LocalSource | RemoteSource, names: Graph) -> View:
+def _resolved(source: QuadSource, ds: Dataset, name: str) -> URIRef:
+    """The entity ``name`` means, resolved on the few triples that matter where that is quicker (Oxigraph's
+    store); a name that resolves to none or several entities is said again with the whole graph's suggestions."""
+    if isinstance(source, OxigraphSource):
+        try:
+            return resolve_entity(source.names(name), name)
+        except ResolveError:
+            pass
+    return resolve_entity(ds, name)
+
+
+def _walked(request: ViewRequest, source: QuadSource, node: URIRef) -> View:
     """The neighbourhood of the request's focus from a walk, not from converting the whole graph."""
-    node = resolve_entity(names, request.focus or "")
-    found = walk(source, node, request.depth, request.hub_limit)
-    view = rdf_to_nx(
-        found.dataset,
-        literals=request.literals,
-        ontology=request.ontology,
-        statements=request.statements,
-        class_use=found.class_use,
-    )
-    view = neighbourhood(view, node, request.depth, request.hub_limit, hubs=found.hubs)
+    with paused_collector():
+        found = walk(source, node, request.depth, request.hub_limit, request.max_nodes)
+        view = found.view(request.literals, request.ontology, request.statements)
     title = f"{label_of(found.dataset, node)} and its links (depth {request.depth})"
     return View(view, title, str(node), titled=True)
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Python's cyclic garbage collector off for a while. Why: a full collection walks every object of the
+    process, and a loaded million-triple dataset is millions of them (half a second a collection on Oxigraph's,
+    seconds on rdflib's); building a focus view's hundred thousand small objects would start one or two. What
+    the view makes is freed by reference counting, or by the first collection after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def query_text(spec: str) -> tuple[str, str]:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -57,6 +57,7 @@ class Options:
     predicates: frozenset[URIRef] = frozenset()  # keep only edges with these predicates
     ontology: bool = False  # include the ontology's own terms as nodes
     statements: bool = False  # include rdf:Statement reifications as nodes
+    nodes: frozenset[Node] | None = None  # only these nodes (a focus walk's part of a bigger graph); None: all
 
 
 class ConvertOptions(TypedDict, total=False):
@@ -71,9 +72,12 @@ class ConvertOptions(TypedDict, total=False):
 
 def is_ontology_term(node: Node) -> bool:
     """True for the project ontology's IRIs and those of the standard vocabularies it builds on."""
-    return isinstance(node, URIRef) and (
-        str(node).startswith(ONTOLOGY_BASE) or str(node).startswith(STANDARD_VOCABULARIES)
-    )
+    return isinstance(node, URIRef) and is_ontology_iri(str(node))
+
+
+def is_ontology_iri(iri: str) -> bool:
+    """``is_ontology_term`` for an IRI's text."""
+    return iri.startswith(ONTOLOGY_BASE) or iri.startswith(STANDARD_VOCABULARIES)
 
 
 def _hash(text: str) -> str:
@@ -94,7 +98,12 @@ def _graph_name(ds: Graph, graph_id: Node) -> str | None:
 
 class _Converter:
     def __init__(
-        self, graph: Graph, options: Options, context: Graph | None, class_use: Counter[Node] | None = None
+        self,
+        graph: Graph,
+        options: Options,
+        context: Graph | None,
+        class_use: Counter[Node] | None = None,
+        sources: Mapping[Node, Iterable[Node]] | None = None,
     ) -> None:
         self.g = graph
         self.opt = options
@@ -102,6 +111,7 @@ class _Converter:
         # a query result, which carries neither.
         self.ctx = context if context is not None else graph
         self.ids: dict[Node, str] = {}
+        self.names: dict[Node, str | None] = {}  # each graph's short name, as found
         self.triple_sources: dict[tuple[Node, Node, Node], set[str]] = defaultdict(set)
         self._index_sources()
         self.types: dict[Node, set[URIRef]] = defaultdict(set)
@@ -113,31 +123,40 @@ class _Converter:
         if class_use is not None:  # how common each class is in the whole graph this part was taken from
             self.class_use = class_use
         self.statement_info = self._fold_statements()
+        self.sources = sources or {}
+
+    def graph_name(self, graph_id: Node) -> str | None:
+        """``_graph_name``, looked up once per graph."""
+        if graph_id not in self.names:
+            self.names[graph_id] = _graph_name(self.ctx, graph_id)
+        return self.names[graph_id]
 
     def _index_sources(self) -> None:
         ctx = self.ctx
         if isinstance(ctx, Dataset):
-            names: dict[Node | None, str | None] = {g.identifier: _graph_name(ctx, g.identifier) for g in ctx.graphs()}
-            for s, p, o, g in ctx.quads((None, None, None, None)):
-                name = names.get(g.identifier if isinstance(g, Graph) else g)
-                if name:
-                    self.triple_sources[(s, p, o)].add(name)
+            # converting part of a graph, only the triples of the nodes converted are drawn (their own statements)
+            patterns = [(n, None, None, None) for n in self.opt.nodes] if self.opt.nodes is not None else [(None,) * 4]
+            for pattern in patterns:
+                for s, p, o, g in ctx.quads(pattern):
+                    name = self.graph_name(g) if g is not None else None  # a Dataset names the graph (None: default)
+                    if name:
+                        self.triple_sources[(s, p, o)].add(name)
 
     def _fold_statements(self) -> dict[tuple[Node, Node, Node], dict[str, set[str]]]:
         """Evidence, rationale and sources of each reified triple, to put on the triple's edge."""
         info: dict[tuple[Node, Node, Node], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         for st in self.ctx.subjects(RDF.type, RDF.Statement):
-            s, p, o = (self.ctx.value(st, part) for part in (RDF.subject, RDF.predicate, RDF.object))
+            said: dict[Node, list[Node]] = defaultdict(list)  # read at once: a lookup per property costs six
+            for prop, value in self.ctx.predicate_objects(st):
+                said[prop].append(value)
+            s, p, o = (said[part][0] if said[part] else None for part in (RDF.subject, RDF.predicate, RDF.object))
             if s is None or p is None or o is None:
                 continue
             entry = info[(s, p, o)]
             entry["statements"].add(curie(st) if isinstance(st, URIRef) else str(st))
-            entry["evidence"].update(str(v) for v in self.ctx.objects(st, QDO.evidence))
-            entry["rationale"].update(str(v) for v in self.ctx.objects(st, QDO.rationale))
-            for src in self.ctx.objects(st, DCTERMS.source):
-                name = _graph_name(self.ctx, src)
-                if name:
-                    entry["sources"].add(name)
+            entry["evidence"].update(str(v) for v in said[QDO.evidence])
+            entry["rationale"].update(str(v) for v in said[QDO.rationale])
+            entry["sources"].update(name for name in map(self.graph_name, said[DCTERMS.source]) if name)
         return info
 
     # --- node naming and description -------------------------------------------------------------
@@ -243,7 +262,12 @@ class _Converter:
         out: nx.MultiDiGraph[str] = nx.MultiDiGraph()
         literal_attrs: dict[Node, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
         touched: dict[Node, set[str]] = defaultdict(set)
-        for s, p, o in sorted(self.g.triples((None, None, None))):
+        only = self.opt.nodes
+        if only is None:
+            triples = self.g.triples((None, None, None))
+        else:  # part of a graph: only the statements about the nodes converted are drawn
+            triples = (t for n in only for t in self.g.triples((n, None, None)))
+        for s, p, o in sorted(triples):
             if not self.keep_node(s, allowed):
                 continue
             sources = self.triple_sources.get((s, p, o), set())
@@ -258,7 +282,9 @@ class _Converter:
                 if allowed is None or is_ontology_term(o) or o in self.classes:
                     literal_attrs[s][curie(p)].add(self.term_label(o))
                 continue
-            if self.opt.predicates and p not in self.opt.predicates:
+            if (only is not None and not isinstance(o, Literal) and o not in only) or (
+                self.opt.predicates and p not in self.opt.predicates
+            ):
                 continue
             touched[o].update(sources)
             self._add_edge(out, s, p, o, sources)
@@ -267,7 +293,8 @@ class _Converter:
                 continue
             nid = self.node_id(node)
             attrs = self.node_attributes(node)
-            attrs["sources"] = " ".join(sorted(sources))
+            named = (self.graph_name(g) for g in self.sources.get(node, ()))
+            attrs["sources"] = " ".join(sorted(sources.union(name for name in named if name)))
             for key, values in literal_attrs.get(node, {}).items():
                 if key not in attrs:
                     attrs[key] = _SEP.join(sorted(values))
@@ -309,18 +336,23 @@ def rdf_to_nx(
     statements: bool = False,
     context: Graph | None = None,
     class_use: Counter[Node] | None = None,
+    nodes: Iterable[Node] | None = None,
+    sources: Mapping[Node, Iterable[Node]] | None = None,
 ) -> nx.MultiDiGraph:
     """Convert an rdflib Graph or Dataset (or a CONSTRUCT result, with ``context`` the dataset it came from).
 
     ``literals``: "attributes" (default) or "nodes". ``classes``/``predicates`` restrict the result;
     ``ontology`` and ``statements`` include the ontology's terms and rdf:Statement reifications.
-    ``class_use`` counts each class's instances when ``graph`` is only part of a bigger graph.
+    When ``graph`` is only part of a bigger graph (a focus walk's), ``class_use`` counts each class's instances
+    in the whole, ``nodes`` names the nodes to convert (no other is made a node only to be dropped, and links to
+    them are left out) and ``sources`` names, for some nodes, the graphs mentioning them that the part leaves out.
     """
     if literals not in ("attributes", "nodes"):
         raise KGError(f"literals must be 'attributes' or 'nodes', not {literals!r}")
-    options = Options(literals, frozenset(classes), frozenset(predicates), ontology, statements)
+    only = frozenset(nodes) if nodes is not None else None
+    options = Options(literals, frozenset(classes), frozenset(predicates), ontology, statements, only)
     ctx = _union(context) if context is not None else None
-    return _Converter(_union(graph), options, ctx, class_use).convert()
+    return _Converter(_union(graph), options, ctx, class_use, sources).convert()
 
 
 def _union(graph: Graph) -> Graph:

@@ -126,6 +126,9 @@ def _legend(graph: nx.MultiDiGraph, title: str, path_label: str) -> str:
         rows.append(_ROW.format(_text("; ".join(shapes))))
     if path_label:
         rows.append(_ROW.format(f"<B>Best path, in thick black:</B>&#160;{_lines(path_label, 100, 3)}"))
+    if graph.graph.get("left_out"):
+        shown = f"Showing {graph.graph['shown']}; left out: {graph.graph['left_out']}"
+        rows.append(_ROW.format(_lines(shown, 110, 4)))
     return "<" + _TABLE.format("".join(rows)) + ">"
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import BinaryIO
+from xml.etree.ElementTree import SubElement
 
 import networkx as nx
+from networkx.readwrite.gexf import GEXFWriter
 
 from kg.dataset.outputs import atomic_file, format_from_suffix
 from kg.errors import KGError
@@ -65,6 +68,20 @@ def _sorted(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return out
 
 
+def _write_gexf(graph: nx.MultiDiGraph, stream: BinaryIO) -> None:
+    """GEXF, with what the graph says about itself (its title, what a focus view left out) as the description in
+    the file's meta element: networkx's writer keeps no graph attribute but the name."""
+    writer = GEXFWriter(encoding="utf-8", prettyprint=True)
+    writer.add_graph(graph)
+    about = [str(graph.graph[key]) for key in ("title", "shown") if graph.graph.get(key)]
+    if graph.graph.get("left_out"):
+        about.append(f"left out: {graph.graph['left_out']}")
+    meta = writer.xml.find("meta")
+    if about and meta is not None:
+        SubElement(meta, "description").text = "; ".join(about)
+    writer.write(stream)
+
+
 def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
     """Write ``graph`` as GraphML, GEXF or node-link JSON, nodes and edges in id order."""
     if fmt not in ("graphml", "gexf", "json"):
@@ -74,6 +91,6 @@ def write_graph(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
         if fmt == "graphml":
             nx.write_graphml(graph, stream, encoding="utf-8", prettyprint=True)
         elif fmt == "gexf":
-            nx.write_gexf(_with_edge_ids(graph), stream, encoding="utf-8", prettyprint=True)
+            _write_gexf(_with_edge_ids(graph), stream)
         else:
             stream.write(node_link_json(graph).encode("utf-8"))

@@ -106,6 +106,10 @@ div.vis-tooltip { font-family: inherit; white-space: pre-wrap; max-width: 420px;
 <p id="find-result" role="status"></p>
 {% if path %}<h2>Path</h2>
 <p><span class="path-key"></span> the best path, {{ path }}</p>{% endif %}
+{% if left_out %}<h2>Left out</h2>
+<p id="left-out">{{ left_out }}.</p>
+<p class="hint">Shown: the nearest first; at each distance the classes take turns, each sending its best supported
+(the most sources) first.</p>{% endif %}
 <h2>Classes</h2>
 <ul id="legend">{% for item in legend %}
 <li><span class="swatch" style="background: {{ item.colour }}"></span><span>{{ item.name }}\
@@ -341,7 +345,8 @@ def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, su
     env = Environment(autoescape=True, finalize=_escape_text)
     page = env.from_string(_PAGE).render(
         title=title,
-        summary=summary or f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links",
+        summary=summary or _summary(graph),
+        left_out=graph.graph.get("left_out", ""),
         legend=[entry.__dict__ | {"classes": list(entry.classes)} for entry in netstyle.legend(_node_data(graph))],
         find_names=sorted({name for nid in graph for name in names(graph, nid, hidden=False)}, key=str.casefold),
         path=" → ".join(graph.nodes[n].get("label", n) for n in on_path),
@@ -356,6 +361,13 @@ def render_html(graph: nx.MultiDiGraph, title: str, focus: str | None = None, su
         vis_css=Markup(css),
     )
     return page
+
+
+def _summary(graph: nx.MultiDiGraph) -> str:
+    """The line under the heading: the counts, and for a view a node budget cut short, how much it shows."""
+    if graph.graph.get("shown"):
+        return f"Showing {graph.graph['shown']} (the rest is listed under Left out), {graph.number_of_edges()} links"
+    return f"{graph.number_of_nodes()} nodes, {graph.number_of_edges()} links"
 
 
 def _node_data(graph: nx.MultiDiGraph) -> list[dict]:

@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache
 
-from rdflib import Graph, URIRef
+import pyoxigraph as ox
+from rdflib import URIRef
 from rdflib.namespace import RDFS
 
 from kg.dataset.paths import project_root
@@ -72,14 +73,14 @@ KIND_NAMES = {
 
 @cache
 def _superclasses() -> dict[URIRef, tuple[URIRef, ...]]:
-    """rdfs:subClassOf of the shipped ontology (read once): class → direct superclasses, sorted by CURIE."""
-
-    onto = Graph()
-    onto.parse(project_root() / "ontology.ttl", format="turtle")
+    """rdfs:subClassOf of the shipped ontology (read once): class → direct superclasses, sorted by CURIE.
+    Read by Oxigraph's parser, which takes milliseconds where rdflib's takes most of a second."""
+    sub_class_of = ox.NamedNode(str(RDFS.subClassOf))
     supers: dict[URIRef, set[URIRef]] = defaultdict(set)
-    for sub, sup in onto.subject_objects(RDFS.subClassOf):
-        if isinstance(sub, URIRef) and isinstance(sup, URIRef):
-            supers[sub].add(sup)
+    for triple in ox.parse(path=project_root() / "ontology.ttl", format=ox.RdfFormat.TURTLE):
+        sub, sup = triple.subject, triple.object
+        if triple.predicate == sub_class_of and isinstance(sub, ox.NamedNode) and isinstance(sup, ox.NamedNode):
+            supers[URIRef(sub.value)].add(URIRef(sup.value))
     return {c: tuple(sorted(s, key=curie)) for c, s in supers.items()}
 
 

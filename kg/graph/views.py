@@ -9,16 +9,17 @@ CURIE, label or alias: ``kg.graph.names``); errors say what is wrong in this gra
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice, pairwise
-from typing import Unpack, cast
+from typing import Any, Unpack, cast
 
 import networkx as nx
 from rdflib import Dataset, URIRef
 from rdflib.query import Result, ResultRow
 
 from kg.errors import KGError
+from kg.graph.budget import NO_CLASS, select
 from kg.graph.convert import ConvertOptions, rdf_to_nx
 from kg.graph.names import find_node
 from kg.query.sparql import construct_graph
@@ -41,6 +42,7 @@ def neighbourhood(
     depth: int = 1,
     hub_limit: int | None = HUB_LIMIT,
     hubs: frozenset[str] | set[str] = frozenset(),
+    max_nodes: int | None = None,
 ) -> nx.MultiDiGraph:
     """Everything within ``depth`` links of a node (an IRI, CURIE, label or alias), with every link among them.
 
@@ -48,23 +50,39 @@ def neighbourhood(
     Qingdao, which nearly everything is located in) is shown but not walked through: through it
     every neighbourhood of depth 2 would be most of the graph. ``hub_limit=None`` walks through all.
     ``hubs`` names nodes known to be hubs in a bigger graph ``graph`` was taken from (kg.graph.walk).
+    ``max_nodes`` keeps at most that many nodes, chosen as kg.graph.budget says; when some are left out,
+    the view's graph attributes say how many and of which classes (``shown``, ``left_out``, ...).
     """
-    if depth < 0:
-        raise KGError("depth must be 0 or more")
     centre = find_node(graph, node)
-    undirected = graph.to_undirected(as_view=True)
-    seen, frontier = {centre}, [centre]
-    for _ in range(depth):
-        nxt = []
-        for n in frontier:
-            if n != centre and (n in hubs or (hub_limit is not None and len(undirected[n]) > hub_limit)):
-                continue
-            for m in undirected[n]:
-                if m not in seen:
-                    seen.add(m)
-                    nxt.append(m)
-        frontier = nxt
-    return graph.subgraph(seen).copy()
+    chosen = select(_Links(graph), centre, depth, hub_limit, max_nodes, hubs)
+    view = graph.subgraph(chosen.nodes).copy()
+    view.graph.update(chosen.attributes(depth))
+    return view
+
+
+@dataclass
+class _Links:
+    """A networkx graph as the node budget reads it: links either way, supported by their edges' sources."""
+
+    graph: nx.MultiDiGraph
+
+    def links(self, nodes: Sequence[str], limit: int | None) -> dict[str, dict[str, int] | None]:
+        undirected = self.graph.to_undirected(as_view=True)
+        return {
+            n: None
+            if limit is not None and len(undirected[n]) > limit
+            else {m: _support(e) for m, e in undirected[n].items()}
+            for n in nodes
+        }
+
+    def classes(self, nodes: Sequence[str]) -> dict[str, str]:
+        data = self.graph.nodes
+        return {n: str(data[n].get("group", NO_CLASS)) if data[n].get("class") else NO_CLASS for n in nodes}
+
+
+def _support(edges: Mapping[Any, dict]) -> int:
+    """The statements between two nodes, each counted once per source stating it (once if none is named)."""
+    return sum(len(data.get("sources", "").split()) or 1 for data in edges.values())
 
 
 def entity_graph(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
