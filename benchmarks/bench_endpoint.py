@@ -5,9 +5,11 @@ clients for ``--seconds`` on loopback; the load comes from wrk (Debian's package
 client costs the two cores little). Oxigraph's server is `oxigraph serve` (PyPI `oxigraph`) after `kg push`,
 so it holds the same graphs and merged default graph and gives the same answers (checked before timing).
 
-Usage: python benchmarks/bench_endpoint.py [--clients 8] [--seconds 10] [--workers 2] [--out FILE] [QUESTION ...]
-Prints a table of throughput, p50 and p99 latency and errors per server and question, the ratios
-kg serve / oxigraph serve, and writes it as Markdown to ``--out`` (default benchmarks/endpoint.md).
+Usage: python benchmarks/bench_endpoint.py [--clients 8] [--seconds 10] [--rounds 3] [--workers 2] [--out FILE]
+                                           [QUESTION ...]
+Prints throughput, p50 latency and errors per server, question and round, the ratios
+kg serve / oxigraph serve, and writes it as Markdown to ``--out`` (default benchmarks/endpoint.md). ``--baseline REV``
+also serves kg as of an earlier git revision (a temporary worktree), so that before and after share the run.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,11 +56,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def kg_serve(workers: int, *options: str) -> tuple[subprocess.Popen, str]:
+def kg_serve(workers: int, *options: str, code: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """`kg serve` on a free port: this checkout's, or the one at ``code`` (a worktree of an earlier revision)."""
+    env = dict(os.environ, PYTHONPATH=str(code)) if code is not None else None
     server = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--port", "0", "--quiet", "--workers", str(workers), *options],
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
+        cwd=code,
     )
     assert server.stderr is not None
     line = server.stderr.readline()
@@ -126,8 +134,10 @@ def main() -> None:
     parser.add_argument("questions", nargs="*", default=DEFAULT)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each (question, server), taken in turn")
     parser.add_argument("--workers", type=int, default=2, help="kg serve's query workers")
     parser.add_argument("--out", type=Path, default=HERE / "endpoint.md")
+    parser.add_argument("--baseline", metavar="REV", help="also serve kg as of this git revision, for before/after")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("needs wrk (Debian: apt-get install wrk)")
@@ -138,58 +148,82 @@ def main() -> None:
     for name in args.questions:
         bodies[name] = work / f"{name}.form"
         bodies[name].write_bytes(urllib.parse.urlencode({"query": lookup(name).text}).encode())
-    servers = {
-        "kg serve (rdflib)": lambda: kg_serve(args.workers),
-        "kg serve --engine oxigraph": lambda: kg_serve(args.workers, "--engine", "oxigraph"),
-        "oxigraph serve": lambda: oxigraph_serve(work / "oxigraph"),
-    }
-    results: dict[str, dict[str, dict]] = {}
-    reference: dict[str, int] = {}
+    running: dict[str, tuple[subprocess.Popen, str]] = {}
+    runs: dict[str, dict[str, list[dict]]] = {}
     try:
-        for label, start in servers.items():
-            server, url = start()
-            try:
-                results[label] = {}
-                for name in args.questions:
-                    rows = len(answer(url, bodies[name].read_bytes()))
-                    if reference.setdefault(name, rows) != rows:
-                        sys.exit(f"{label} answers {name} with {rows} rows, another server with {reference[name]}")
-                    results[label][name] = hammer(url, bodies[name], script, args.clients, args.seconds)
-                    r = results[label][name]
+        if args.baseline:
+            old = work / "baseline"
+            git = ["git", "-C", str(HERE.parent), "worktree"]
+            subprocess.run([*git, "add", "-q", "--detach", str(old), args.baseline], check=True)
+            running[f"kg serve (rdflib) at {args.baseline}"] = kg_serve(args.workers, code=old)
+            running[f"kg serve --engine oxigraph at {args.baseline}"] = kg_serve(
+                args.workers, "--engine", "oxigraph", code=old
+            )
+        running["kg serve (rdflib)"] = kg_serve(args.workers)
+        running["kg serve --engine oxigraph"] = kg_serve(args.workers, "--engine", "oxigraph")
+        running["oxigraph serve"] = oxigraph_serve(work / "oxigraph")
+        for name in args.questions:
+            counts = {label: len(answer(url, bodies[name].read_bytes())) for label, (_, url) in running.items()}
+            if len(set(counts.values())) != 1:
+                sys.exit(f"the servers answer {name} with different numbers of rows: {counts}")
+        # The servers take turns, round after round, so that a machine whose speed drifts (other work, heat)
+        # weighs on each alike; the ratio is taken within each round.
+        for name in args.questions:
+            for _ in range(args.rounds):
+                for label, (_, url) in running.items():
+                    r = hammer(url, bodies[name], script, args.clients, args.seconds)
+                    runs.setdefault(label, {}).setdefault(name, []).append(r)
                     print(f"{label:28} {name:22} {r['rps']:8.1f} req/s  p50 {r['p50']:7.1f} ms  errors {r['errors']}")
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
     finally:
+        for server, _ in running.values():
+            server.terminate()
+            server.wait(timeout=30)
+        if args.baseline:
+            subprocess.run(["git", "-C", str(HERE.parent), "worktree", "remove", "--force", str(work / "baseline")])
         shutil.rmtree(work, ignore_errors=True)
-    report = render(args, results)
+    report = render(args, runs)
     args.out.write_text(report)
     print(report)
 
 
-def render(args: argparse.Namespace, results: dict[str, dict[str, dict]]) -> str:
-    labels = list(results)
+def _ratio(a: list[dict], b: list[dict]) -> str:
+    """The median of the rounds' throughput ratios a/b, and each round's."""
+    ratios = [x["rps"] / y["rps"] for x, y in zip(a, b, strict=True)]
+    return f"{statistics.median(ratios):.2f}× ({', '.join(f'{r:.2f}' for r in ratios)})"
+
+
+def render(args: argparse.Namespace, runs: dict[str, dict[str, list[dict]]]) -> str:
+    labels = list(runs)
+    kg_ox, ox = "kg serve --engine oxigraph", "oxigraph serve"
+    before = f"kg serve (rdflib) at {args.baseline}" if args.baseline else ""
     lines = [
         "# Endpoint benchmark: kg serve (rdflib, Oxigraph) beside Oxigraph's own server",
         "",
         f"Measured {datetime.date.today()} on {machine()}, by `python benchmarks/bench_endpoint.py "
-        f"--clients {args.clients} --seconds {args.seconds} --workers {args.workers}`: {args.clients} clients "
-        f"(wrk, keep-alive) for {args.seconds} s per question and server over loopback, form POST, JSON results, "
-        f"the shipped graph; kg serve with {args.workers} query workers and its default limits (time, memory, "
-        "no network, result cap); `oxigraph serve` after `kg push`. Each server's answer was checked to have the "
+        f"--clients {args.clients} --seconds {args.seconds} --rounds {args.rounds} --workers {args.workers}`: "
+        f"{args.clients} clients (wrk, keep-alive) for {args.seconds} s per run over loopback, form POST, JSON "
+        f"results, the shipped graph; the three servers run at once and take turns, {args.rounds} rounds per "
+        f"question; medians of the rounds, and the ratio is the median of each round's ratio. kg serve has "
+        f"{args.workers} query workers and its default limits (time, memory, no network, result cap); "
+        "`oxigraph serve` holds the same graphs after `kg push`. Each server's answer was checked to have the "
         "same number of rows before timing.",
         "",
-        "| question | " + " | ".join(labels) + " | kg serve --engine oxigraph / oxigraph serve |",
-        "|---|" + "---:|" * (len(labels) + 1),
+        "| question | " + " | ".join(labels) + f" | {kg_ox} / {ox} |" + (" rdflib now / before |" if before else ""),
+        "|---|" + "---:|" * (len(labels) + 1 + bool(before)),
     ]
     for name in args.questions:
-        cells = [
-            f"{results[label][name]['rps']:,.0f} req/s, p50 {results[label][name]['p50']:.1f} ms"
-            + (f", {results[label][name]['errors']} errors" if results[label][name]["errors"] else "")
-            for label in labels
-        ]
-        ratio = results["kg serve --engine oxigraph"][name]["rps"] / results["oxigraph serve"][name]["rps"]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {ratio:.2f}× |")
+        cells = []
+        for label in labels:
+            got = runs[label][name]
+            errors = sum(r["errors"] for r in got)
+            cells.append(
+                f"{statistics.median(r['rps'] for r in got):,.0f} req/s, "
+                f"p50 {statistics.median(r['p50'] for r in got):.1f} ms" + (f", {errors} errors" if errors else "")
+            )
+        cells.append(_ratio(runs[kg_ox][name], runs[ox][name]))
+        if before:
+            cells.append(_ratio(runs["kg serve (rdflib)"][name], runs[before][name]))
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
