@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -314,6 +316,109 @@ def serve_oxigraph(location: Path) -> tuple[str, subprocess.Popen]:
         pytest.fail(f"oxigraph serve did not start: {proc.stderr.read().decode() if proc.stderr else ''}")
     push(base + "/store")
     return base, proc
+
+
+# --- a real Virtuoso server ------------------------------------------------------------------------------------
+
+VIRTUOSO = Path("/usr/bin/virtuoso-t")  # Debian's virtuoso-opensource (7.2)
+ISQL = Path("/usr/bin/isql-vt")
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {folder}/virtuoso.db
+ErrorLogFile = {folder}/virtuoso.log
+LockFile = {folder}/virtuoso.lck
+TransactionFile = {folder}/virtuoso.trx
+xa_persistent_file = {folder}/virtuoso.pxa
+[TempDatabase]
+DatabaseFile = {folder}/virtuoso-temp.db
+TransactionFile = {folder}/virtuoso-temp.trx
+[Parameters]
+ServerPort = 127.0.0.1:{sql}
+DisableUnixSocket = 1
+DirsAllowed = ., {folder}
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty}
+[HTTPServer]
+ServerPort = 127.0.0.1:{http}
+ServerRoot = {folder}
+ServerThreads = 10
+[SPARQL]
+ResultSetMaxRows = 10000000
+MaxQueryExecutionTime = {seconds}
+MaxQueryCostEstimationTime = 36000
+"""
+
+
+@dataclass
+class Virtuoso:
+    """A running Virtuoso: HTTP at ``base`` (/sparql, /sparql-graph-crud-auth), SQL at ``sql`` (for isql-vt), the
+    password of its user dba, and the folder of its database, where its bulk loader may read files."""
+
+    base: str
+    sql: str
+    password: str
+    folder: Path
+    proc: subprocess.Popen
+
+    def isql(self, script: str, timeout: float = 900) -> str:
+        """Run SQL statements as dba (this throwaway server's password is on isql's command line)."""
+        return _isql(self.sql, self.password, script, timeout)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def _isql(sql: str, password: str, script: str, timeout: float) -> str:
+    done = subprocess.run(
+        [str(ISQL), sql, "dba", password], input=script, capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0 or "*** Error" in done.stdout:
+        raise RuntimeError(f"isql-vt failed: {done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return done.stdout
+
+
+def serve_virtuoso(folder: Path, *, buffers: int = 10_000, seconds: int = 60) -> Virtuoso:
+    """Debian's Virtuoso on free loopback ports with a fresh database in ``folder``, ``buffers`` pages of 8 KiB
+    of cache, queries stopped at ``seconds`` (Virtuoso then answers with what it has, marked partial; none is
+    refused beforehand for its estimated cost), and user dba's password changed from Virtuoso's default to a
+    random one."""
+    if not (VIRTUOSO.exists() and ISQL.exists()):
+        missing_tool(f"no Virtuoso at {VIRTUOSO} and {ISQL} (Debian's virtuoso-opensource)")
+    http_port = free_port()
+    sql_port = next(p for p in iter(free_port, None) if p != http_port)
+    ini = folder / "virtuoso.ini"
+    ini.write_text(
+        VIRTUOSO_INI.format(
+            folder=folder, sql=sql_port, http=http_port, buffers=buffers, dirty=buffers * 3 // 4, seconds=seconds
+        ),
+        encoding="utf-8",
+    )
+    with (folder / "console.log").open("wb") as console:
+        proc = subprocess.Popen(
+            [str(VIRTUOSO), "+foreground", "+configfile", str(ini)], cwd=folder, stdout=console, stderr=console
+        )
+    base = f"http://127.0.0.1:{http_port}"
+    started = time.monotonic()
+    while time.monotonic() - started < 120:  # the first start creates the database
+        if proc.poll() is not None:
+            break
+        try:
+            urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+    if proc.poll() is not None:
+        log = (folder / "virtuoso.log").read_text(errors="replace") if (folder / "virtuoso.log").exists() else ""
+        pytest.fail(f"Virtuoso did not start: {log[-2000:]}")
+    password = secrets.token_urlsafe(12)
+    _isql(f"127.0.0.1:{sql_port}", "dba", f"USER_SET_PASSWORD('dba', '{password}');\n", 60)
+    return Virtuoso(base, f"127.0.0.1:{sql_port}", password, folder, proc)
 
 
 # --- the Linked Data site ------------------------------------------------------------------------------------

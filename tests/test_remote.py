@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import free_port, serve_oxigraph
 from rdflib import Dataset
 
 from kg.engines.remote import Endpoint, RemoteError, RemoteTimeout
 from kg.errors import QueryError
+from kg.publish import push as push_module
 from kg.query.results import rows
 
 pytestmark = [pytest.mark.oxigraph_server, pytest.mark.slow]  # a real server, `kg` subprocesses, timeouts
@@ -35,13 +36,62 @@ def _count(base: str, pattern: str) -> int:
 def test_push_writes_each_graph_and_replaces_on_rerun(oxigraph: str, ds: Dataset) -> None:
     local = {str(g.identifier): len(g) for g in ds.graphs() if len(g)}
     named = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-    remote = {str(g): int(n) for g, n in rows(Endpoint(oxigraph + "/query").query(named)).rows}  # type: ignore[misc]
-    assert remote == local
-    assert _count(oxigraph, "?s ?p ?o") == len(ds)  # the default graph is the merge: shared triples once
-    done = _kg("push", "--endpoint", oxigraph + "/store")
-    assert done.returncode == 0 and "pushed 9 graph(s)" in done.stdout
-    assert _count(oxigraph, "GRAPH ?g { ?s ?p ?o }") == sum(local.values())
-    assert _count(oxigraph, "?s ?p ?o") == len(ds)
+    for method, said in (("auto", "in one N-Quads stream"), ("graphs", "triples in named graphs")):
+        remote = {str(g): int(n) for g, n in rows(Endpoint(oxigraph + "/query").query(named)).rows}  # type: ignore[misc]
+        assert remote == local
+        assert _count(oxigraph, "?s ?p ?o") == len(ds)  # the default graph is the merge: shared triples once
+        done = _kg("push", "--endpoint", oxigraph + "/store", "--method", method)
+        assert done.returncode == 0 and f"pushed {len(local)} graph(s) and their merge" in done.stdout
+        assert said in done.stdout, done.stdout  # auto: Oxigraph takes the whole dataset in one stream
+        assert _count(oxigraph, "GRAPH ?g { ?s ?p ?o }") == sum(local.values())
+        assert _count(oxigraph, "?s ?p ?o") == len(ds)
+
+
+@pytest.mark.parametrize("method", ["dataset", "graphs"])
+def test_both_ways_replace_a_changed_file_and_its_part_of_the_merge(tmp_path: Path, method: str) -> None:
+    base, proc = serve_oxigraph(tmp_path / "store")
+    try:
+        extra = tmp_path / "extra.ttl"
+        for old, new, merge in (
+            ("old", "new", []),
+            ("new", "newer", []),
+            ("newer", "newest", ["--merge-graph", "urn:x:m"]),
+        ):
+            extra.write_text(f"<urn:x:s> <urn:x:p> <urn:x:{new}> .\n", encoding="utf-8")
+            done = _kg("push", "--endpoint", base + "/store", "--method", method, "--data", str(extra), *merge)
+            assert done.returncode == 0, done.stderr
+            where = "GRAPH <urn:x:m> " if merge else ""
+            assert _count(base, f"GRAPH <{extra.resolve().as_uri()}> {{ ?s ?p ?o }}") == 1
+            assert _count(base, f"{where}{{ <urn:x:s> <urn:x:p> <urn:x:{new}> }}") == 1
+            assert _count(base, f"{where}{{ <urn:x:s> <urn:x:p> <urn:x:{old}> }}") == 0
+        done = _kg(
+            "push", "--endpoint", base + "/store", "--method", method, "--no-default-graph", "--data", str(extra)
+        )
+        assert done.returncode == 0 and done.stdout.splitlines()[-1].startswith(
+            "pushed 9 graph(s) in one N-Quads stream, " if method == "dataset" else "pushed 9 graph(s), "
+        ), done.stdout
+        assert _count(base, "{ <urn:x:s> <urn:x:p> <urn:x:newer> }") == 1, "--no-default-graph leaves it alone"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_large_graph_goes_in_requests_with_its_blank_nodes_together(
+    tmp_path: Path, ds: Dataset, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(push_module, "CHUNK", 300)  # the merge and most articles then take several requests
+    extra = tmp_path / "blank.ttl"
+    extra.write_text('<urn:x:s> <urn:x:p> [ <urn:x:q> [ <urn:x:r> "v" ] ] .\n', encoding="utf-8")
+    base, proc = serve_oxigraph(tmp_path / "store")
+    try:
+        way, pushed = push_module.push(base + "/store", [extra], method="graphs")
+        assert way == "graphs" and pushed[0].target == "default" and pushed[0].statements == len(ds) + 3
+        assert _count(base, "?s ?p ?o") == len(ds) + 3
+        linked = '<urn:x:s> <urn:x:p> ?a . ?a <urn:x:q> ?b . ?b <urn:x:r> "v"'  # one node each, whatever the request
+        assert _count(base, linked) == 1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def test_cli_query_with_a_parameter_resolved_on_the_server(oxigraph: str) -> None:

@@ -330,7 +330,10 @@ def _remote_query(
 
 @cli.command()
 @click.option(
-    "--endpoint", required=True, metavar="URL", help="Graph Store Protocol URL (Oxigraph: http://HOST:7878/store)."
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="Graph Store Protocol URL (Oxigraph: http://HOST:7878/store; Virtuoso: http://HOST:8890/sparql-graph-crud-auth).",
 )
 @click.option(
     "--default-graph/--no-default-graph",
@@ -339,15 +342,55 @@ def _remote_query(
     help="Also write the merge of all graphs as the default graph (for servers whose union default graph repeats "
     "shared triples, e.g. Oxigraph, Virtuoso).",
 )
-@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Seconds per graph.")
+@click.option(
+    "--merge-graph",
+    metavar="IRI",
+    help="Write the merge to this named graph instead of the default graph (Virtuoso's Graph Store cannot write its "
+    "default graph); then query with ?default-graph-uri=IRI.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["auto", "graphs", "dataset"]),
+    default="auto",
+    show_default=True,
+    help="graphs: one PUT per graph (any Graph Store); dataset: one N-Quads stream to the store URL itself "
+    "(Oxigraph's bulk loader, several times faster); auto: dataset when the server is Oxigraph.",
+)
+@click.option(
+    "--user",
+    metavar="NAME",
+    help="Log in as NAME where the server asks (HTTP Digest; Basic only over HTTPS or loopback). The password is "
+    "read from the KG_ENDPOINT_PASSWORD environment variable, else from ~/.netrc, never from the command line.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=1),
+    default=300.0,
+    show_default=True,
+    help="Seconds per request (one per graph; the dataset method sends everything in one).",
+)
 @DATA_OPTION
-def push(endpoint: str, default_graph: bool, timeout: float, data: tuple[Path, ...]) -> None:
+def push(
+    endpoint: str,
+    default_graph: bool,
+    merge_graph: str | None,
+    method: str,
+    user: str | None,
+    timeout: float,
+    data: tuple[Path, ...],
+) -> None:
     """Load the graph into a SPARQL 1.1 Graph Store: one named graph per article, plus the ontology, entities and
-    curators' graphs. Each graph is replaced (HTTP PUT), so pushing again updates rather than duplicates."""
-    from kg.publish.push import describe_push
+    curators' graphs, and their merge. Each graph is replaced, so pushing again updates rather than duplicates."""
+    from kg.engines.remote import find_login
+    from kg.publish.push import DEFAULT, describe_push
     from kg.publish.push import push as push_graphs
 
-    click.echo(describe_push(push_graphs(endpoint, data, default_merge=default_graph, timeout=timeout)))
+    if merge_graph is not None and not default_graph:
+        raise click.UsageError("--merge-graph says where the merge goes; --no-default-graph leaves it out")
+    login = None if user is None else find_login(endpoint, user)
+    merge = None if not default_graph else merge_graph or DEFAULT
+    way, pushed = push_graphs(endpoint, data, merge=merge, method=method, timeout=timeout, login=login)
+    click.echo(describe_push(way, pushed, merge))
 
 
 @cli.command()
