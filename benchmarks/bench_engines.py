@@ -1,6 +1,6 @@
 """rdflib vs embedded Oxigraph vs an Oxigraph server, side by side, on synthetic corpora of 10k, 100k and 1M triples.
 
-Usage: python benchmarks/bench_engines.py [--sizes 10k,100k,1M] [--runs 5] [--out benchmarks/results.md]
+Usage: python benchmarks/bench_engines.py [--sizes 10k,100k,1M] [--runs 5] [--out benchmarks/engines.md]
 
 For each corpus (made by benchmarks/synth.py, cached under .bench/) and each backend, a fresh
 process loads the data (with an empty parse cache, so every load parses), then times every saved
@@ -301,7 +301,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10k,100k,1M")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--cap", type=float, default=300.0, help="Seconds before a question is stopped.")
-    parser.add_argument("--out", type=Path, default=HERE / "results.md")
+    parser.add_argument("--out", type=Path, default=HERE / "engines.md")
     parser.add_argument("--cache", type=Path, default=ROOT / ".bench")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--root", help=argparse.SUPPRESS)
